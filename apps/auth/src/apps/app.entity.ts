@@ -1,0 +1,58 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { ErrorHttpStatusMode } from '@app/config';
+
+export enum AppStatus {
+  Active = 0,
+  Disabled = 1,
+}
+
+/** A tenant: every request names one in its `app_id` header; users, devices and tokens belong to one. */
+@Entity({ name: 'app' })
+export class AppEntity {
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  id!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'smallint', default: AppStatus.Active })
+  status!: AppStatus;
+
+  /** Lifetime of an access token issued by `/token/*`. */
+  @Column({ name: 'token_ttl_seconds', type: 'integer', default: 7 * 24 * 3600 })
+  tokenTtlSeconds!: number;
+
+  /** Overrides the server-wide ERROR_HTTP_STATUS for this app; null follows the server. */
+  @Column({ name: 'error_http_status', type: 'varchar', length: 16, nullable: true })
+  errorHttpStatus!: ErrorHttpStatusMode | null;
+
+  /** Whether `POST /user/register/v2` works without an admin token. */
+  @Column({ name: 'open_registration', type: 'boolean', default: false })
+  openRegistration!: boolean;
+
+  @Column({ name: 'password_min_length', type: 'integer', default: 8 })
+  passwordMinLength!: number;
+
+  /** ISO 3166 region for mobile numbers written without a country code; null: "+" form required. */
+  @Column({ name: 'default_region', type: 'varchar', length: 2, nullable: true })
+  defaultRegion!: string | null;
+
+  /** Usernames may not start with these (compared case-insensitively). */
+  @Column({ name: 'reserved_username_prefixes', type: 'text', array: true, default: () => "'{}'" })
+  reservedUsernamePrefixes!: string[];
+
+  /** 1: clients must use the encrypted connection with `public_key`. */
+  @Column({ name: 'encrypt_type', type: 'smallint', default: 0 })
+  encryptType!: number;
+
+  /** Public half (SPKI PEM) of the app's key pair for the encrypted client connection. */
+  @Column({ name: 'public_key', type: 'text' })
+  publicKey!: string;
+
+  /** Private half, sealed under the master key (never leaves the service). */
+  @Column({ name: 'private_key_sealed', type: 'text' })
+  privateKeySealed!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,82 @@
+/**
+ * Apps (tenants): creation with their key pair, and a short-lived in-process cache, since every
+ * request reads its app. Changes made through this process invalidate the entry at once; changes
+ * made elsewhere (the CLI, another instance) are seen within APP_CACHE_TTL_MS.
+ */
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Repository } from 'typeorm';
+import { AppEntity, AppStatus } from './app.entity';
+import { SecretBox } from '../crypto/secret-box';
+import { newAppId } from '../crypto/random-ids';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+const APP_CACHE_TTL_MS = 5_000;
+
+/** The platform's reserved username prefixes: the default for a new app. */
+export const DEFAULT_RESERVED_PREFIXES = ['maxim', 'mta'];
+
+export interface NewAppSettings {
+  name: string;
+  tokenTtlSeconds?: number;
+  openRegistration?: boolean;
+  passwordMinLength?: number;
+  defaultRegion?: string | null;
+  reservedUsernamePrefixes?: string[];
+  encryptType?: number;
+  errorHttpStatus?: AppEntity['errorHttpStatus'];
+}
+
+@Injectable()
+export class AppsService {
+  private readonly cache = new Map<string, { app: AppEntity | null; until: number }>();
+
+  constructor(
+    @InjectRepository(AppEntity) private readonly apps: Repository<AppEntity>,
+    private readonly secretBox: SecretBox,
+  ) {}
+
+  async create(settings: NewAppSettings): Promise<AppEntity> {
+    const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    const app = this.apps.create({
+      id: newAppId(),
+      name: settings.name,
+      status: AppStatus.Active,
+      tokenTtlSeconds: settings.tokenTtlSeconds ?? 7 * 24 * 3600,
+      openRegistration: settings.openRegistration ?? false,
+      passwordMinLength: settings.passwordMinLength ?? 8,
+      defaultRegion: settings.defaultRegion?.toUpperCase() ?? null,
+      reservedUsernamePrefixes: settings.reservedUsernamePrefixes ?? DEFAULT_RESERVED_PREFIXES,
+      encryptType: settings.encryptType ?? 0,
+      errorHttpStatus: settings.errorHttpStatus ?? null,
+      publicKey,
+      privateKeySealed: this.secretBox.seal(privateKey),
+    });
+    return this.apps.save(app);
+  }
+
+  /** The app with this id, active or not; null when there is none. Cached briefly. */
+  async find(id: string): Promise<AppEntity | null> {
+    const cached = this.cache.get(id);
+    if (cached && cached.until > Date.now()) return cached.app;
+    const app = await this.apps.findOneBy({ id });
+    this.cache.set(id, { app, until: Date.now() + APP_CACHE_TTL_MS });
+    return app;
+  }
+
+  list(): Promise<AppEntity[]> {
+    return this.apps.find({ order: { createdAt: 'ASC' } });
+  }
+
+  async update(id: string, changes: Partial<Omit<NewAppSettings, 'name'>> & { status?: AppStatus; name?: string }): Promise<AppEntity | null> {
+    await this.apps.update({ id }, changes);
+    this.cache.delete(id);
+    return this.find(id);
+  }
+}

@@ -1,0 +1,60 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ServiceConfigModule, type ServiceConfig } from '@app/config';
+import { dataSourceOptions } from './database/data-source-options';
+import { AppsModule } from './apps/apps.module';
+import { AppGuard } from './apps/app.guard';
+import { UsersModule } from './users/users.module';
+import { TokenModule } from './token/token.module';
+import { CallersModule } from './callers/callers.module';
+import { CallerGuard } from './callers/caller.guard';
+import { HealthController } from './health/health.controller';
+import { DemoModule } from './demo/demo.module';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { EnvelopeInterceptor } from './http/envelope.interceptor';
+import { createValidationPipe } from './http/validation';
+import { JsonBodyMiddleware } from './http/json-body.middleware';
+import { RequestIdMiddleware } from './http/request-id.middleware';
+
+export interface AuthModuleOptions {
+  config: ServiceConfig;
+  /** The database to use (DATABASE_URL or the embedded one), already migrated. */
+  databaseUrl: string;
+}
+
+/**
+ * The service's root: wires the feature modules and the request pipeline that every route shares:
+ * request id, JSON body, AppGuard (the tenant), CallerGuard (who calls), validation, the success
+ * envelope and the one exception filter.
+ */
+@Module({})
+export class AuthModule implements NestModule {
+  static forRoot({ config, databaseUrl }: AuthModuleOptions): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [
+        ServiceConfigModule.forRoot(config),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs })),
+        AppsModule,
+        UsersModule,
+        TokenModule,
+        CallersModule,
+        DemoModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        // Order matters: the app first, then the caller, who belongs to it.
+        { provide: APP_GUARD, useClass: AppGuard },
+        { provide: APP_GUARD, useExisting: CallerGuard },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestIdMiddleware, JsonBodyMiddleware).forRoutes('{*splat}');
+  }
+}

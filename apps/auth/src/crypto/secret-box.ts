@@ -1,0 +1,57 @@
+/**
+ * Seals secrets at rest (the private halves of signing keys and app key pairs) with AES-256-GCM
+ * under the master key. The master key comes from MASTER_KEY, or, when that is unset, from
+ * `DATA_DIR/master.key`, created on first use with mode 0600 (fine for a developer's machine;
+ * production sets MASTER_KEY from its secret store).
+ */
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+
+const VERSION = 'v1';
+
+@Injectable()
+export class SecretBox {
+  private readonly logger = new Logger(SecretBox.name);
+  private readonly key: Buffer;
+
+  constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
+    this.key = config.masterKey ?? this.keyFromDataDir(config);
+  }
+
+  seal(plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return [VERSION, iv, cipher.getAuthTag(), body].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+  }
+
+  open(sealed: string): string {
+    const [version, iv, tag, body] = sealed.split('.');
+    if (version !== VERSION || !iv || !tag || body === undefined) throw new Error('Sealed value has an unknown format');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+  }
+
+  /** A key for one purpose, derived from the master key, so one secret never serves two jobs. */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update(`im-auth:${purpose}`).digest();
+  }
+
+  private keyFromDataDir(config: ServiceConfig): Buffer {
+    const file = join(config.dataDir, 'master.key');
+    if (!existsSync(file)) {
+      mkdirSync(config.dataDir, { recursive: true });
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+      if (config.nodeEnv === 'production') {
+        this.logger.warn(`MASTER_KEY is not set: created ${file}; set MASTER_KEY from a secret store instead`);
+      }
+    }
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte hex key`);
+    return key;
+  }
+}

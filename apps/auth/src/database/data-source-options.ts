@@ -1,0 +1,36 @@
+/**
+ * The one description of our database for TypeORM, shared by the service, the CLI and the
+ * migration scripts. Schema changes go through migrations only (never `synchronize`).
+ */
+import type { DataSourceOptions } from 'typeorm';
+import { AppEntity } from '../apps/app.entity';
+import { UserEntity } from '../users/user.entity';
+import { DeviceEntity } from '../devices/device.entity';
+import { SessionEntity } from '../token/session.entity';
+import { SigningKeyEntity } from '../signing-keys/signing-key.entity';
+import { AdminTokenEntity } from '../admin-tokens/admin-token.entity';
+import { InitialSchema1764115200000 } from './migrations/1764115200000-initial-schema';
+
+export const ENTITIES = [AppEntity, UserEntity, DeviceEntity, SessionEntity, SigningKeyEntity, AdminTokenEntity];
+export const MIGRATIONS = [InitialSchema1764115200000];
+
+export function dataSourceOptions(url: string, options: { poolSize: number; timeoutMs: number }): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error', 'warn', 'migration'],
+    extra: {
+      max: options.poolSize,
+      // a dead database fails requests fast instead of queueing them forever
+      connectionTimeoutMillis: options.timeoutMs,
+      query_timeout: options.timeoutMs,
+      idleTimeoutMillis: 30_000,
+      application_name: 'im-auth',
+    },
+  };
+}

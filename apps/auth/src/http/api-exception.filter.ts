@@ -1,0 +1,110 @@
+/**
+ * The one place that turns an error into a reply. Every error, whatever threw it (a domain
+ * ApiError, Nest's own HTTP exceptions, body-parser, the database driver, a bug), leaves here as
+ * the platform's envelope `{code, message, data: null}` with a code from the catalogue. Unexpected
+ * errors are logged with the request id and answered without their details.
+ *
+ * HTTP status: mirrors the error by default; ERROR_HTTP_STATUS=200 (server-wide, or an app's own
+ * override) answers business errors with 200 as the reference platform does.
+ */
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ApiError, ErrorCatalogue, errorEnvelope, type ErrorDefinition } from '@app/contract';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { isDatabaseUnavailable } from '@app/persistence';
+import type { ResolvedRequest } from './request-context';
+
+interface ReplyError {
+  definition: ErrorDefinition;
+  message: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<ResolvedRequest>();
+    const response = http.getResponse<Response>();
+    const error = this.toReplyError(exception, request);
+
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    const mode = request.tenant?.errorHttpStatus ?? this.config.errorHttpStatus;
+    const status = mode === 'always-200' && error.definition.status < 500 ? HttpStatus.OK : error.definition.status;
+    for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+    response.status(status).json(errorEnvelope(error.definition.code, error.message));
+  }
+
+  private toReplyError(exception: unknown, request: ResolvedRequest): ReplyError {
+    if (exception instanceof ApiError) {
+      return { definition: exception.definition, message: exception.message, headers: exception.headers };
+    }
+    const fromParser = this.fromBodyParser(exception);
+    if (fromParser) return fromParser;
+    if (exception instanceof HttpException) {
+      return this.fromHttpException(exception);
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`[${request.requestId ?? '-'}] database unavailable: ${(exception as Error).message}`);
+      return plain(ErrorCatalogue.DATABASE_UNAVAILABLE);
+    }
+    this.logger.error(
+      `[${request.requestId ?? '-'}] unexpected error on ${request.method} ${request.path}`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return plain(ErrorCatalogue.INTERNAL);
+  }
+
+  /** body-parser's errors carry a `type`; their messages never include the body itself. */
+  private fromBodyParser(exception: unknown): ReplyError | undefined {
+    const type = (exception as { type?: unknown } | null)?.type;
+    switch (type) {
+      case 'entity.too.large':
+        return plain(ErrorCatalogue.BODY_TOO_LARGE);
+      case 'entity.parse.failed':
+        return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request body is not valid JSON' };
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return { ...plain(ErrorCatalogue.UNSUPPORTED_CONTENT_TYPE), message: 'Request body must be UTF-8 JSON' };
+      case 'request.aborted':
+      case 'request.size.invalid':
+      case 'stream.encoding.set':
+        return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request body could not be read' };
+      default:
+        return undefined;
+    }
+  }
+
+  private fromHttpException(exception: HttpException): ReplyError {
+    switch (exception.getStatus()) {
+      case HttpStatus.NOT_FOUND:
+        return plain(ErrorCatalogue.ROUTE_NOT_FOUND);
+      case HttpStatus.PAYLOAD_TOO_LARGE:
+        return plain(ErrorCatalogue.BODY_TOO_LARGE);
+      case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
+        return plain(ErrorCatalogue.UNSUPPORTED_CONTENT_TYPE);
+      case HttpStatus.UNAUTHORIZED:
+        // Passport's own refusal (never reached for a validated body): treated as bad credentials.
+        return plain(ErrorCatalogue.WRONG_CREDENTIALS);
+      case HttpStatus.FORBIDDEN:
+        return plain(ErrorCatalogue.NO_PERMISSION);
+      case HttpStatus.METHOD_NOT_ALLOWED:
+        return plain(ErrorCatalogue.ROUTE_NOT_FOUND);
+      default:
+        return exception.getStatus() < 500
+          ? { ...plain(ErrorCatalogue.BAD_PARAMETER), message: exception.message }
+          : plain(ErrorCatalogue.INTERNAL);
+    }
+  }
+}
+
+function plain(definition: ErrorDefinition): ReplyError {
+  return { definition, message: definition.message, headers: {} };
+}

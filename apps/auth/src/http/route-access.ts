@@ -1,0 +1,15 @@
+import { SetMetadata } from '@nestjs/common';
+
+/**
+ * Who may call a route, read by the CallerGuard:
+ * - `anonymous`: anyone; a present but unusable access-token is ignored (the login routes, where
+ *   client SDKs re-send a stale token).
+ * - `admin`: an admin token of the app.
+ * - `admin-or-open`: an admin token, or nobody at all when the app allows open registration.
+ * - `none`: no app and no caller (health, docs).
+ */
+export type RouteAccess = 'anonymous' | 'admin' | 'admin-or-open' | 'none';
+
+export const ROUTE_ACCESS = 'route-access';
+
+export const Access = (access: RouteAccess) => SetMetadata(ROUTE_ACCESS, access);

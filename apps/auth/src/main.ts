@@ -1,0 +1,56 @@
+/**
+ * `npm start`: validate the configuration, find the database (DATABASE_URL, or the embedded
+ * PostgreSQL under DATA_DIR), migrate it, serve HTTP, and stop gracefully on SIGTERM/SIGINT:
+ * stop accepting, let in-flight requests finish (bounded), close the pool, exit 0.
+ */
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { ConfigError, loadServiceConfig } from '@app/config';
+import { locateDatabase } from '@app/persistence';
+import { runMigrations } from './database/migrate';
+import { createHttpApp } from './http/http-app';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const logger = new Logger('Main');
+  const config = loadServiceConfig();
+  const database = await locateDatabase(config);
+  if (database.kind === 'embedded') logger.log(`Embedded PostgreSQL with its data in ${config.dataDir}`);
+
+  const applied = await runMigrations(database.url);
+  if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
+
+  const app = await createHttpApp(config, database.url);
+  await app.listen(config.port, config.host);
+  logger.log(`Listening on http://localhost:${config.port} (Swagger UI at /docs)`);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: finishing in-flight requests`);
+    const server = app.getHttpServer() as Server;
+    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await drained;
+    clearTimeout(forced);
+    await app.close();
+    await database.release();
+    logger.log('Stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    new Logger('Main').error('Could not start', error instanceof Error ? error.stack : String(error));
+  }
+  process.exit(1);
+});

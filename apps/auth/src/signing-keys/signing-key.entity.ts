@@ -1,0 +1,27 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * A key pair that signs access tokens. One is active (retired_at null, enforced by a partial unique
+ * index); retired ones stay to verify tokens signed before a rotation until those expire.
+ */
+@Entity({ name: 'signing_key' })
+export class SigningKeyEntity {
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  kid!: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  algorithm!: string;
+
+  @Column({ name: 'public_key', type: 'text' })
+  publicKey!: string;
+
+  /** PKCS#8 PEM sealed under the master key. */
+  @Column({ name: 'private_key_sealed', type: 'text' })
+  privateKeySealed!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
+  retiredAt!: Date | null;
+}

@@ -1,0 +1,55 @@
+/**
+ * The three login bodies of the token interface. Validated by ValidatedBody before Passport
+ * runs, so a malformed body is 10002 naming the field, not Passport's bare 401.
+ */
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDefined, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsUserIdField } from '../../http/user-id.validators';
+
+/** Printable ASCII, as device ids are: no spaces, no control characters. */
+const DEVICE_GUID = /^[\x21-\x7e]+$/;
+
+abstract class LoginBody {
+  @ApiProperty({ example: 'correct horse battery', format: 'password' })
+  @IsDefined({ message: 'password is required' })
+  @IsString()
+  @IsNotEmpty()
+  password!: string;
+
+  @ApiPropertyOptional({
+    example: '9f1c2d3e-4b5a-6789-8abc-def012345678',
+    description: 'Device ID; when set, the device is registered and a push_token returned',
+    maxLength: 128,
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  @Matches(DEVICE_GUID, { message: 'device_guid must be printable ASCII without spaces' })
+  device_guid?: string;
+}
+
+export class LoginByIdDto extends LoginBody {
+  @ApiProperty({ example: 2302128618880, description: 'User ID (int64; a JSON number or a decimal string)' })
+  @IsDefined({ message: 'user_id is required' })
+  @IsUserIdField()
+  user_id!: number;
+}
+
+export class LoginByNameDto extends LoginBody {
+  @ApiProperty({ example: 'alice_01', description: 'Mobile number, email or username' })
+  @IsDefined({ message: 'login_name is required' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(320)
+  login_name!: string;
+}
+
+export class LoginByUsernameDto extends LoginBody {
+  @ApiProperty({ example: 'alice_01', description: 'Username' })
+  @IsDefined({ message: 'name is required' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  name!: string;
+}

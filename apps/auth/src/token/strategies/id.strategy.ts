@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-local';
+import { CredentialsVerifier } from '../credentials-verifier';
+import type { LoginByIdDto } from '../dto/login.dto';
+import type { UserEntity } from '../../users/user.entity';
+import type { ResolvedRequest } from '../../http/request-context';
+import { tenantOf } from './tenant-of';
+
+/** `POST /token/id`: user ID + password. The body was validated first, so `user_id` is a number. */
+@Injectable()
+export class IdStrategy extends PassportStrategy(Strategy, 'id') {
+  constructor(private readonly credentials: CredentialsVerifier) {
+    super({ usernameField: 'user_id', passwordField: 'password', passReqToCallback: true, session: false });
+  }
+
+  validate(request: ResolvedRequest): Promise<UserEntity> {
+    const body = request.body as LoginByIdDto;
+    return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password);
+  }
+}

@@ -1,0 +1,23 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-local';
+import { CredentialsVerifier } from '../credentials-verifier';
+import type { LoginByNameDto } from '../dto/login.dto';
+import type { UserEntity } from '../../users/user.entity';
+import { classifyLoginName } from '../../users/identifiers';
+import type { ResolvedRequest } from '../../http/request-context';
+import { tenantOf } from './tenant-of';
+
+/** `POST /token/login`: a login name (email if it has `@`, else mobile if it parses, else username) + password. */
+@Injectable()
+export class LoginNameStrategy extends PassportStrategy(Strategy, 'login-name') {
+  constructor(private readonly credentials: CredentialsVerifier) {
+    super({ usernameField: 'login_name', passwordField: 'password', passReqToCallback: true, session: false });
+  }
+
+  validate(request: ResolvedRequest): Promise<UserEntity> {
+    const body = request.body as LoginByNameDto;
+    const app = tenantOf(request);
+    return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password);
+  }
+}

@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-local';
+import { CredentialsVerifier } from '../credentials-verifier';
+import type { LoginByUsernameDto } from '../dto/login.dto';
+import type { UserEntity } from '../../users/user.entity';
+import { usernameKey } from '../../users/identifiers';
+import type { ResolvedRequest } from '../../http/request-context';
+import { tenantOf } from './tenant-of';
+
+/** `POST /token/user`: username (compared case-insensitively after NFKC) + password. */
+@Injectable()
+export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
+  constructor(private readonly credentials: CredentialsVerifier) {
+    super({ usernameField: 'name', passwordField: 'password', passReqToCallback: true, session: false });
+  }
+
+  validate(request: ResolvedRequest): Promise<UserEntity> {
+    const body = request.body as LoginByUsernameDto;
+    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name) }, body.password);
+  }
+}

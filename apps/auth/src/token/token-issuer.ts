@@ -1,0 +1,102 @@
+/**
+ * Builds a login's reply: records the session (and the device), then signs the access token and
+ * the file-store token with the active signing key.
+ *
+ * - `token`: RS256 JWT, `kid` header; claims iss, sub (user id), app_id, jti, iat, exp and
+ *   device_sn when a device was given. Its jti is the session row's key.
+ * - `store_token`: a short JWT with scope "file" and audience "file-store".
+ * - `access_key_secret`: base64url(HMAC-SHA256(file-store secret, store_token's jti)); a file
+ *   service holding the secret re-derives it from the store token alone (docs/tokens.md).
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { createHmac } from 'node:crypto';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { LoginRecorder, type DeviceLogin } from './login-recorder';
+import { TokenReply } from './dto/token-reply';
+import { SigningKeysService, SIGNING_ALGORITHM } from '../signing-keys/signing-keys.service';
+import { SecretBox } from '../crypto/secret-box';
+import { newJti } from '../crypto/random-ids';
+import type { AppEntity } from '../apps/app.entity';
+import type { UserEntity } from '../users/user.entity';
+
+export const STORE_TOKEN_AUDIENCE = 'file-store';
+export const STORE_TOKEN_SCOPE = 'file';
+
+/** The claims of an access token we issue. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  app_id: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  device_sn?: number;
+}
+
+@Injectable()
+export class TokenIssuer {
+  private readonly fileStoreKey: Buffer;
+
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly signingKeys: SigningKeysService,
+    private readonly recorder: LoginRecorder,
+    secretBox: SecretBox,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {
+    this.fileStoreKey = config.fileStoreSecret ?? secretBox.deriveKey('file-store');
+  }
+
+  async issue(app: AppEntity, user: UserEntity, device?: DeviceLogin): Promise<TokenReply> {
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const expiresAt = issuedAt + app.tokenTtlSeconds;
+    const jti = newJti();
+    const recorded = await this.recorder.record(
+      { jti, appId: app.id, userId: user.id, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000) },
+      device,
+    );
+
+    const claims: AccessTokenClaims = {
+      iss: this.config.tokenIssuer,
+      sub: String(user.id),
+      app_id: app.id,
+      jti,
+      iat: issuedAt,
+      exp: expiresAt,
+      ...(recorded ? { device_sn: recorded.deviceSn } : {}),
+    };
+    const storeJti = newJti();
+    const storeClaims = {
+      iss: this.config.tokenIssuer,
+      sub: String(user.id),
+      app_id: app.id,
+      aud: STORE_TOKEN_AUDIENCE,
+      scope: STORE_TOKEN_SCOPE,
+      jti: storeJti,
+      iat: issuedAt,
+      exp: issuedAt + Math.min(this.config.storeTokenTtlSeconds, app.tokenTtlSeconds),
+    };
+
+    return {
+      token: this.sign(claims),
+      user_id: user.id,
+      expire: expiresAt * 1000,
+      push_token: recorded?.pushToken ?? null,
+      store_token: this.sign(storeClaims),
+      access_key_secret: this.accessKeySecret(storeJti),
+      public_key: app.publicKey,
+      encrypt_type: app.encryptType,
+    };
+  }
+
+  /** What a file service computes to check an `access_key_secret` against a store token's jti. */
+  accessKeySecret(storeTokenJti: string): string {
+    return createHmac('sha256', this.fileStoreKey).update(storeTokenJti).digest('base64url');
+  }
+
+  private sign(claims: object): string {
+    const key = this.signingKeys.activeKey();
+    return this.jwt.sign(claims, { algorithm: SIGNING_ALGORITHM, keyid: key.kid, privateKey: key.privateKey });
+  }
+}

@@ -1,0 +1,67 @@
+import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { TokenIssuer } from './token-issuer';
+import { LoginByIdDto, LoginByNameDto, LoginByUsernameDto } from './dto/login.dto';
+import { TokenReply } from './dto/token-reply';
+import { ValidatedBody } from '../http/validated-body.guard';
+import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
+import { Access } from '../http/route-access';
+import type { ResolvedRequest } from '../http/request-context';
+import type { UserEntity } from '../users/user.entity';
+
+const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED'] as const;
+
+/**
+ * The token interface: three ways to prove a password, one reply. Each route validates its body
+ * (ValidatedBody), then its Passport strategy proves the credentials and yields the user; the
+ * handler only issues the tokens. Any `access-token` sent along is ignored: client SDKs re-send
+ * a stale one when they log in again.
+ */
+@ApiTags('token')
+@PlatformHeaders()
+@Access('anonymous')
+@Controller('token')
+export class TokenController {
+  constructor(private readonly issuer: TokenIssuer) {}
+
+  @Post('id')
+  @HttpCode(200)
+  @UseGuards(ValidatedBody(LoginByIdDto), AuthGuard('id'))
+  @ApiOperation({ summary: 'Get a user token by user ID and password' })
+  @ApiBody({ type: LoginByIdDto })
+  @ApiEnvelope(TokenReply)
+  @ApiErrors(...LOGIN_ERRORS)
+  byId(@Req() request: ResolvedRequest): Promise<TokenReply> {
+    return this.issue(request);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @UseGuards(ValidatedBody(LoginByNameDto), AuthGuard('login-name'))
+  @ApiOperation({ summary: 'Get a user token by username, mobile number or email, and password' })
+  @ApiBody({ type: LoginByNameDto })
+  @ApiEnvelope(TokenReply)
+  @ApiErrors(...LOGIN_ERRORS)
+  byLoginName(@Req() request: ResolvedRequest): Promise<TokenReply> {
+    return this.issue(request);
+  }
+
+  @Post('user')
+  @HttpCode(200)
+  @UseGuards(ValidatedBody(LoginByUsernameDto), AuthGuard('username'))
+  @ApiOperation({ summary: 'Get a user token by username and password' })
+  @ApiBody({ type: LoginByUsernameDto })
+  @ApiEnvelope(TokenReply)
+  @ApiErrors(...LOGIN_ERRORS)
+  byUsername(@Req() request: ResolvedRequest): Promise<TokenReply> {
+    return this.issue(request);
+  }
+
+  private issue(request: ResolvedRequest): Promise<TokenReply> {
+    const body = request.body as { device_guid?: string };
+    const user = request.user as UserEntity;
+    const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent: request.headers['user-agent'] } : undefined;
+    return this.issuer.issue(request.tenant!, user, device);
+  }
+}

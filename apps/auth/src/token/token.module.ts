@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SessionEntity } from './session.entity';
+import { TokenController } from './token.controller';
+import { TokenIssuer } from './token-issuer';
+import { LoginRecorder } from './login-recorder';
+import { CredentialsVerifier } from './credentials-verifier';
+import { AccessTokenVerifier } from './access-token-verifier';
+import { IdStrategy } from './strategies/id.strategy';
+import { LoginNameStrategy } from './strategies/login-name.strategy';
+import { UsernameStrategy } from './strategies/username.strategy';
+import { UsersModule } from '../users/users.module';
+import { SigningKeysModule } from '../signing-keys/signing-keys.module';
+import { CryptoModule } from '../crypto/crypto.module';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([SessionEntity]),
+    PassportModule.register({ session: false }),
+    JwtModule.register({}),
+    UsersModule,
+    SigningKeysModule,
+    CryptoModule,
+  ],
+  controllers: [TokenController],
+  providers: [TokenIssuer, LoginRecorder, CredentialsVerifier, AccessTokenVerifier, IdStrategy, LoginNameStrategy, UsernameStrategy],
+  exports: [AccessTokenVerifier, TokenIssuer],
+})
+export class TokenModule {}

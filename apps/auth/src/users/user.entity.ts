@@ -1,0 +1,49 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { int64Number } from '@app/persistence';
+
+export enum UserStatus {
+  Normal = 0,
+  Banned = 1,
+}
+
+/**
+ * A user of one app. Each identifier is unique within the app by a database constraint;
+ * `username_key` is the normalized, case-folded form that uniqueness and look-ups use.
+ */
+@Entity({ name: 'app_user' })
+export class UserEntity {
+  /** Random, below 2^53: unguessable and exact as a JSON number. */
+  @PrimaryColumn({ type: 'bigint', transformer: int64Number })
+  id!: number;
+
+  @Column({ name: 'app_id', type: 'varchar', length: 32 })
+  appId!: string;
+
+  /** As registered (NFKC-normalized). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  username!: string | null;
+
+  @Column({ name: 'username_key', type: 'varchar', length: 64, nullable: true })
+  usernameKey!: string | null;
+
+  /** E.164. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  mobile!: string | null;
+
+  /** Lower-cased. */
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email!: string | null;
+
+  /** PHC string (argon2id, or bcrypt for users imported from elsewhere until their next login). */
+  @Column({ name: 'password_hash', type: 'text' })
+  passwordHash!: string;
+
+  @Column({ type: 'smallint', default: UserStatus.Normal })
+  status!: UserStatus;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

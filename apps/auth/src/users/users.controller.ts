@@ -1,0 +1,80 @@
+import { Body, Controller, Get, HttpCode, Post, Put, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { UsersService } from './users.service';
+import { UserStatus } from './user.entity';
+import { RegisterBatchDto, RegisterUserDto } from './dto/register-user.dto';
+import { UserIdListDto, UserPageQuery } from './dto/user-list.dto';
+import { BatchRegistrationResult, RegisteredUser, UserListItem } from './dto/user-replies';
+import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
+import { Access } from '../http/route-access';
+import { Tenant } from '../http/tenant.decorator';
+import type { AppEntity } from '../apps/app.entity';
+import { ApiError } from '@app/contract';
+
+/** The platform's user-management endpoints around the token routes. */
+@ApiTags('user')
+@PlatformHeaders()
+@Controller('user')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post('register/v2')
+  @HttpCode(200)
+  @Access('admin-or-open')
+  @ApiOperation({ summary: 'Register a user', description: 'Needs an admin access-token unless the app allows open registration.' })
+  @ApiEnvelope(RegisteredUser)
+  @ApiErrors('USER_EXISTS', 'NO_PERMISSION', 'ACCESS_TOKEN_INVALID')
+  async register(@Tenant() app: AppEntity, @Body() body: RegisterUserDto): Promise<RegisteredUser> {
+    return RegisteredUser.of(await this.users.register(app, body));
+  }
+
+  @Post('register/batch')
+  @HttpCode(200)
+  @Access('admin')
+  @ApiOperation({ summary: 'Register up to 100 users', description: 'Each user succeeds or fails on its own; `reason` says why.' })
+  @ApiEnvelope([BatchRegistrationResult])
+  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  async registerBatch(@Tenant() app: AppEntity, @Body() body: RegisterBatchDto): Promise<BatchRegistrationResult[]> {
+    return Promise.all(
+      body.list.map(async (item): Promise<BatchRegistrationResult> => {
+        try {
+          const user = await this.users.register(app, item);
+          return { user_id: user.id, username: user.username ?? item.username, success: true, reason: null };
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          return { user_id: null, username: item.username, success: false, reason: error.message };
+        }
+      }),
+    );
+  }
+
+  @Get('list')
+  @Access('admin')
+  @ApiOperation({ summary: "List the app's users, oldest first" })
+  @ApiEnvelope([UserListItem])
+  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  async list(@Tenant() app: AppEntity, @Query() query: UserPageQuery): Promise<UserListItem[]> {
+    const users = await this.users.list(app.id, query.page_num, query.page_size);
+    return users.map(UserListItem.of);
+  }
+
+  @Put('disable')
+  @Access('admin')
+  @ApiOperation({ summary: 'Ban users', description: 'All or none; banned users cannot log in and their tokens are revoked.' })
+  @ApiEnvelope('boolean')
+  @ApiErrors('USER_NOT_FOUND', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  async disable(@Tenant() app: AppEntity, @Body() body: UserIdListDto): Promise<boolean> {
+    await this.users.setStatus(app.id, body.list, UserStatus.Banned);
+    return true;
+  }
+
+  @Put('enable')
+  @Access('admin')
+  @ApiOperation({ summary: 'Lift bans' })
+  @ApiEnvelope('boolean')
+  @ApiErrors('USER_NOT_FOUND', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  async enable(@Tenant() app: AppEntity, @Body() body: UserIdListDto): Promise<boolean> {
+    await this.users.setStatus(app.id, body.list, UserStatus.Normal);
+    return true;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Users of an app: registration (rules from ./identifiers and ./password-policy, uniqueness from
+ * the database's constraints), look-ups for login, listing and banning.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, IsNull, Repository } from 'typeorm';
+import { ApiError } from '@app/contract';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { uniqueViolation } from '@app/persistence';
+import { UserEntity, UserStatus } from './user.entity';
+import { checkEmail, checkMobile, checkUsername, type LoginIdentifier } from './identifiers';
+import { passwordPolicyViolation } from './password-policy';
+import type { AppEntity } from '../apps/app.entity';
+import { PasswordHasher } from '../crypto/password-hasher';
+import { newUserId } from '../crypto/random-ids';
+import { SessionEntity } from '../token/session.entity';
+
+export interface NewUser {
+  username?: string;
+  mobile?: string;
+  email?: string;
+  password: string;
+}
+
+export type UserLookup = LoginIdentifier | { readonly kind: 'id'; readonly id: number };
+
+/** Which identifier a unique constraint protects, for the 10004 message. */
+const CONSTRAINT_FIELDS: Record<string, string> = {
+  user_username_unique: 'username',
+  user_mobile_unique: 'mobile',
+  user_email_unique: 'email',
+};
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
+
+  /** Creates a user; 10002 names a field that breaks a rule, 10004 names an identifier already taken. */
+  async register(app: AppEntity, input: NewUser): Promise<UserEntity> {
+    const identifiers = this.checkIdentifiers(app, input);
+    const violation = passwordPolicyViolation(input.password, {
+      minLength: app.passwordMinLength,
+      maxLength: this.config.passwordMaxLength,
+    });
+    if (violation) throw new ApiError('BAD_PARAMETER', violation);
+
+    const passwordHash = await this.hasher.hash(input.password);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const user = this.users.create({ id: newUserId(), appId: app.id, ...identifiers, passwordHash, status: UserStatus.Normal });
+        await this.users.insert(user);
+        return user;
+      } catch (error) {
+        const constraint = uniqueViolation(error);
+        if (constraint === undefined) throw error;
+        const field = CONSTRAINT_FIELDS[constraint];
+        if (field) throw new ApiError('USER_EXISTS', `${field} is already taken`);
+        // A random id collided with an existing one (odds about n / 2^53): draw again.
+        if (attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** One query, whatever the identifier kind. */
+  findForLogin(appId: string, lookup: UserLookup): Promise<UserEntity | null> {
+    switch (lookup.kind) {
+      case 'id':
+        return this.users.findOneBy({ appId, id: lookup.id });
+      case 'username':
+        return this.users.findOneBy({ appId, usernameKey: lookup.key });
+      case 'mobile':
+        return this.users.findOneBy({ appId, mobile: lookup.e164 });
+      case 'email':
+        return this.users.findOneBy({ appId, email: lookup.address });
+    }
+  }
+
+  async replacePasswordHash(userId: number, passwordHash: string): Promise<void> {
+    await this.users.update({ id: userId }, { passwordHash });
+  }
+
+  list(appId: string, page: number, pageSize: number): Promise<UserEntity[]> {
+    return this.users.find({
+      where: { appId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: (page - 1) * pageSize,
+      take: pageSize,
+    });
+  }
+
+  /**
+   * Bans or re-enables users, all or none: an id that is not a user of this app is 10000 and
+   * changes nothing. Banning also revokes the users' live tokens.
+   */
+  async setStatus(appId: string, userIds: number[], status: UserStatus): Promise<void> {
+    const ids = [...new Set(userIds)];
+    await this.dataSource.transaction(async (manager) => {
+      const found = await manager.find(UserEntity, { select: { id: true }, where: { appId, id: In(ids) }, lock: { mode: 'pessimistic_write' } });
+      if (found.length !== ids.length) {
+        const known = new Set(found.map((user) => user.id));
+        const missing = ids.filter((id) => !known.has(id));
+        throw new ApiError('USER_NOT_FOUND', `User does not exist: ${missing.join(', ')}`);
+      }
+      await manager.update(UserEntity, { appId, id: In(ids) }, { status });
+      if (status === UserStatus.Banned) {
+        await manager.update(SessionEntity, { appId, userId: In(ids), revokedAt: IsNull() }, { revokedAt: new Date() });
+      }
+    });
+  }
+
+  private checkIdentifiers(app: AppEntity, input: NewUser): Partial<UserEntity> {
+    const identifiers: Partial<UserEntity> = { username: null, usernameKey: null, mobile: null, email: null };
+    if (input.username !== undefined) {
+      const checked = checkUsername(input.username, app.reservedUsernamePrefixes);
+      if (!checked.ok) throw new ApiError('BAD_PARAMETER', checked.reason);
+      identifiers.username = checked.value.username;
+      identifiers.usernameKey = checked.value.key;
+    }
+    if (input.mobile !== undefined) {
+      const checked = checkMobile(input.mobile, app.defaultRegion);
+      if (!checked.ok) throw new ApiError('BAD_PARAMETER', checked.reason);
+      identifiers.mobile = checked.value;
+    }
+    if (input.email !== undefined) {
+      const checked = checkEmail(input.email);
+      if (!checked.ok) throw new ApiError('BAD_PARAMETER', checked.reason);
+      identifiers.email = checked.value;
+    }
+    if (!identifiers.usernameKey && !identifiers.mobile && !identifiers.email) {
+      throw new ApiError('BAD_PARAMETER', 'username, mobile or email is required');
+    }
+    return identifiers;
+  }
+}

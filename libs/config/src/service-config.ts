@@ -1,0 +1,157 @@
+/**
+ * The service's configuration: read from the environment once, validated at start-up, and handed
+ * to everything else through `SERVICE_CONFIG`. Nothing else in the code base reads `process.env`.
+ * A bad value stops the start with one line per variable, naming it and saying what it accepts.
+ */
+import { resolve } from 'node:path';
+
+export type ErrorHttpStatusMode = 'mirror' | 'always-200';
+
+export interface Argon2Parameters {
+  /** Memory in KiB. */
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+export interface ServiceConfig {
+  readonly nodeEnv: string;
+  readonly host: string;
+  readonly port: number;
+  /** Absent: the embedded PostgreSQL under `dataDir` is used. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Port of the embedded PostgreSQL's socket server (0: any free port). */
+  readonly embeddedDbPort: number;
+  readonly dbPoolSize: number;
+  /** Milliseconds a query or connection attempt may take before the request fails with 20000. */
+  readonly dbTimeoutMs: number;
+  readonly errorHttpStatus: ErrorHttpStatusMode;
+  /** 32 bytes that encrypt private keys at rest; absent: kept in `dataDir/master.key`. */
+  readonly masterKey: Buffer | undefined;
+  readonly tokenIssuer: string;
+  readonly storeTokenTtlSeconds: number;
+  /** Key that `access_key_secret` is derived under; absent: derived from the master key. */
+  readonly fileStoreSecret: Buffer | undefined;
+  readonly argon2: Argon2Parameters;
+  /** Longest password accepted anywhere, in characters; longer ones are refused before hashing. */
+  readonly passwordMaxLength: number;
+  readonly bodyLimitBytes: number;
+  readonly seedDemo: boolean;
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadServiceConfig(env: Env = process.env): ServiceConfig {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+
+  const config: ServiceConfig = {
+    nodeEnv: read.string('NODE_ENV', 'development'),
+    host: read.string('HOST', '0.0.0.0'),
+    port: read.integer('PORT', 3000, 0, 65535),
+    databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: resolve(read.string('DATA_DIR', './data')),
+    embeddedDbPort: read.integer('EMBEDDED_DB_PORT', 0, 0, 65535),
+    dbPoolSize: read.integer('DB_POOL_SIZE', 10, 1, 1000),
+    dbTimeoutMs: read.integer('DB_TIMEOUT_MS', 5000, 100, 600000),
+    errorHttpStatus: read.oneOf('ERROR_HTTP_STATUS', { mirror: 'mirror', '200': 'always-200' }, 'mirror'),
+    masterKey: read.optionalKey('MASTER_KEY'),
+    tokenIssuer: read.string('TOKEN_ISSUER', 'im-auth'),
+    storeTokenTtlSeconds: read.integer('STORE_TOKEN_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
+    fileStoreSecret: read.optionalKey('FILE_STORE_SECRET'),
+    argon2: {
+      memoryCost: read.integer('ARGON2_MEMORY_KIB', 19456, 1024, 4 * 1024 * 1024),
+      timeCost: read.integer('ARGON2_TIME_COST', 2, 1, 100),
+      parallelism: read.integer('ARGON2_PARALLELISM', 1, 1, 64),
+    },
+    passwordMaxLength: read.integer('PASSWORD_MAX_LENGTH', 256, 8, 4096),
+    bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
+    seedDemo: read.boolean('SEED_DEMO', true),
+    logLevel: read.oneOf(
+      'LOG_LEVEL',
+      { error: 'error', warn: 'warn', log: 'log', info: 'log', debug: 'debug', verbose: 'verbose' },
+      'log',
+    ),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^-?\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      this.problems.push(`${name}="${value}" is not an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name}="${value}" is not a boolean (true/false)`);
+    return fallback;
+  }
+
+  oneOf<T>(name: string, accepted: Record<string, T>, fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (Object.hasOwn(accepted, value)) return accepted[value];
+    this.problems.push(`${name}="${value}" is not one of: ${Object.keys(accepted).join(', ')}`);
+    return fallback;
+  }
+
+  optionalUrl(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      if (protocols.includes(new URL(value).protocol)) return value;
+    } catch {
+      // falls through to the problem below; the value itself may hold a password, so it is not echoed
+    }
+    this.problems.push(`${name} is not a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    return undefined;
+  }
+
+  optionalKey(name: string): Buffer | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+    if (key.length !== 32) {
+      this.problems.push(`${name} must be 32 bytes, as 64 hex digits or base64 (its value is not shown)`);
+      return undefined;
+    }
+    return key;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Every error this service can answer, in one table.
+ *
+ * Codes 10000-40000 are the reference platform's own catalogue, reused with its meaning so that
+ * client code written for the platform branches on them unchanged. The platform has no code for
+ * wrong credentials, a banned user, throttling, body size or content type, an unknown route or an
+ * unexpected failure: those take free numbers in the same style (101xx next to the user-system
+ * range, 50000 for the unexpected). `docs/errors.md` is checked against this table by a unit test.
+ */
+export const ErrorCatalogue = {
+  USER_NOT_FOUND: { code: 10000, status: 404, message: 'User does not exist' },
+  BAD_PARAMETER: { code: 10002, status: 400, message: 'Incorrect request parameter' },
+  ACCESS_TOKEN_MISSING: { code: 10003, status: 401, message: 'access-token is missing from the header' },
+  USER_EXISTS: { code: 10004, status: 409, message: 'User already exists' },
+  ACCESS_TOKEN_INVALID: { code: 10008, status: 401, message: 'Invalid access-token in the header' },
+  NO_PERMISSION: { code: 10010, status: 403, message: 'User has no permission' },
+  WRONG_CREDENTIALS: { code: 10101, status: 401, message: 'Wrong user or password' },
+  USER_BANNED: { code: 10102, status: 403, message: 'User is banned' },
+  TOO_MANY_ATTEMPTS: { code: 10103, status: 429, message: 'Too many attempts, try again later' },
+  BODY_TOO_LARGE: { code: 10104, status: 413, message: 'Request body is too large' },
+  UNSUPPORTED_CONTENT_TYPE: { code: 10105, status: 415, message: 'Request body must be application/json' },
+  ROUTE_NOT_FOUND: { code: 10106, status: 404, message: 'No such endpoint' },
+  DATABASE_UNAVAILABLE: { code: 20000, status: 503, message: 'Server database exception' },
+  APP_NOT_FOUND: { code: 40000, status: 404, message: 'app_id does not exist' },
+  INTERNAL: { code: 50000, status: 500, message: 'Internal server error' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export interface ErrorDefinition {
+  /** The code in the reply envelope. */
+  readonly code: number;
+  /** The HTTP status when the server mirrors errors into HTTP (the default). */
+  readonly status: number;
+  /** The default English message; a thrown error may give a more precise one. */
+  readonly message: string;
+}
+
+export type ErrorName = keyof typeof ErrorCatalogue;
+
+/** A business error, thrown by name: `throw new ApiError('USER_EXISTS', 'username is taken')`. */
+export class ApiError extends Error {
+  readonly definition: ErrorDefinition;
+
+  constructor(
+    readonly errorName: ErrorName,
+    message?: string,
+    /** Extra reply headers, such as `Retry-After` on a throttled request. */
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message ?? ErrorCatalogue[errorName].message);
+    this.name = 'ApiError';
+    this.definition = ErrorCatalogue[errorName];
+  }
+}

@@ -1,0 +1,3 @@
+export * from './error-catalogue';
+export * from './envelope';
+export * from './int64';
