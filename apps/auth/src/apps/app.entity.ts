@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 import type { ErrorHttpStatusMode } from '@app/config';
 
 export enum AppStatus {
@@ -8,6 +8,11 @@ export enum AppStatus {
 
 /** A tenant: every request names one in its `app_id` header; users, devices and tokens belong to one. */
 @Entity({ name: 'app' })
+// Names are the ones PostgreSQL gave the migration's column CHECKs, so the schema diff matches them.
+@Check('app_token_ttl_seconds_check', 'token_ttl_seconds > 0')
+@Check('app_error_http_status_check', "error_http_status IN ('mirror', 'always-200')")
+@Check('app_password_min_length_check', 'password_min_length >= 1')
+@Check('app_encrypt_type_check', 'encrypt_type IN (0, 1)')
 export class AppEntity {
   @PrimaryColumn({ type: 'varchar', length: 32 })
   id!: string;

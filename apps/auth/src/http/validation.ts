@@ -8,7 +8,18 @@ import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate } from 'class-validator';
 import { ApiError } from '@app/contract';
 
-const VALIDATOR_OPTIONS = { whitelist: true, forbidUnknownValues: true, stopAtFirstError: true } as const;
+const VALIDATOR_OPTIONS = { whitelist: true, forbidUnknownValues: true } as const;
+
+/**
+ * When a field breaks several rules, the message names the most basic one first: missing, then
+ * wrong type, then the finer rules (class-validator reports them in no useful order).
+ */
+const CONSTRAINT_PRIORITY = ['isDefined', 'isString', 'isArray', 'isUserId', 'isInt', 'isNotEmpty', 'arrayMinSize'];
+
+function rank(constraint: string): number {
+  const index = CONSTRAINT_PRIORITY.indexOf(constraint);
+  return index === -1 ? CONSTRAINT_PRIORITY.length : index;
+}
 
 export function badParameter(errors: ValidationError[]): ApiError {
   const first = firstLeaf(errors[0], '');
@@ -18,7 +29,8 @@ export function badParameter(errors: ValidationError[]): ApiError {
 function firstLeaf(error: ValidationError | undefined, prefix: string): string | undefined {
   if (!error) return undefined;
   const path = prefix ? `${prefix}.${error.property}` : error.property;
-  const constraint = error.constraints ? Object.values(error.constraints)[0] : undefined;
+  const names = Object.keys(error.constraints ?? {}).sort((a, b) => rank(a) - rank(b));
+  const constraint = names.length > 0 ? error.constraints![names[0]] : undefined;
   if (constraint) return constraint.replace(error.property, path);
   return firstLeaf(error.children?.[0], path);
 }

@@ -1,5 +1,7 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn, Unique, UpdateDateColumn } from 'typeorm';
+import type { Relation } from 'typeorm';
 import { int64Number } from '@app/persistence';
+import { AppEntity } from '../apps/app.entity';
 
 export enum UserStatus {
   Normal = 0,
@@ -11,6 +13,11 @@ export enum UserStatus {
  * `username_key` is the normalized, case-folded form that uniqueness and look-ups use.
  */
 @Entity({ name: 'app_user' })
+@Check('app_user_id_check', 'id > 0 AND id < 9007199254740992')
+@Check('user_has_identifier', 'username_key IS NOT NULL OR mobile IS NOT NULL OR email IS NOT NULL')
+@Unique('user_username_unique', ['appId', 'usernameKey'])
+@Unique('user_mobile_unique', ['appId', 'mobile'])
+@Unique('user_email_unique', ['appId', 'email'])
 export class UserEntity {
   /** Random, below 2^53: unguessable and exact as a JSON number. */
   @PrimaryColumn({ type: 'bigint', transformer: int64Number })
@@ -18,6 +25,11 @@ export class UserEntity {
 
   @Column({ name: 'app_id', type: 'varchar', length: 32 })
   appId!: string;
+
+  /** Declares the foreign key only; code reads and writes `appId`. */
+  @ManyToOne(() => AppEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'app_id', foreignKeyConstraintName: 'app_user_app_id_fkey' })
+  app?: Relation<AppEntity>;
 
   /** As registered (NFKC-normalized). */
   @Column({ type: 'varchar', length: 64, nullable: true })

@@ -1,0 +1,156 @@
+/**
+ * The operator commands. Each returns what the CLI prints as its last line (one JSON value), so
+ * scripts can read the result with `tail -n1`.
+ */
+import type { INestApplicationContext } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AppsService } from '../apps/apps.service';
+import { UsersService } from '../users/users.service';
+import { AdminTokensService } from '../admin-tokens/admin-tokens.service';
+import type { AppEntity } from '../apps/app.entity';
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: npm run cli -- <command> [options]
+
+  app create --name NAME [--open-registration] [--default-region CN] [--token-ttl SECONDS]
+             [--password-min-length N] [--encrypt-type 0|1] [--error-http-status mirror|200]
+        Creates an app and its first admin token: {"app_id": ..., "admin_token": ...}
+  app list
+  user create --app APP_ID [--username U] [--mobile M] [--email E] [--password P | --password-stdin]
+        Without a password, one is generated and printed once.
+  admin-token create --app APP_ID [--label LABEL]
+  admin-token list --app APP_ID
+  admin-token revoke (--token TOKEN | --id ID)
+
+Without DATABASE_URL the CLI uses the embedded database in DATA_DIR, through the running service
+when \`npm start\` is up.`;
+
+type Command = (context: INestApplicationContext, args: string[], stdin: () => Promise<string>) => Promise<unknown>;
+
+export const COMMANDS: Record<string, Command> = {
+  'app create': async (context, args) => {
+    const { values } = parse(args, {
+      name: { type: 'string' },
+      'open-registration': { type: 'boolean' },
+      'default-region': { type: 'string' },
+      'token-ttl': { type: 'string' },
+      'password-min-length': { type: 'string' },
+      'encrypt-type': { type: 'string' },
+      'error-http-status': { type: 'string' },
+    });
+    const name = required(values.name, '--name');
+    const errorHttpStatus = values['error-http-status'];
+    if (errorHttpStatus !== undefined && errorHttpStatus !== 'mirror' && errorHttpStatus !== '200') {
+      throw new UsageError('--error-http-status takes mirror or 200');
+    }
+    const region = values['default-region'];
+    if (region !== undefined && !/^[A-Za-z]{2}$/.test(region)) throw new UsageError('--default-region takes a two-letter region such as CN');
+    const app = await context.get(AppsService).create({
+      name,
+      openRegistration: values['open-registration'] ?? false,
+      defaultRegion: region ?? null,
+      tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 60, 365 * 24 * 3600),
+      passwordMinLength: integer(values['password-min-length'], '--password-min-length', 1, 256),
+      encryptType: integer(values['encrypt-type'], '--encrypt-type', 0, 1),
+      errorHttpStatus: errorHttpStatus === undefined ? null : errorHttpStatus === '200' ? 'always-200' : 'mirror',
+    });
+    const adminToken = await context.get(AdminTokensService).create(app.id, 'created with the app');
+    return { app_id: app.id, admin_token: adminToken.token };
+  },
+
+  'app list': async (context) => {
+    const apps = await context.get(AppsService).list();
+    return apps.map(describeApp);
+  },
+
+  'user create': async (context, args, stdin) => {
+    const { values } = parse(args, {
+      app: { type: 'string' },
+      username: { type: 'string' },
+      mobile: { type: 'string' },
+      email: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    });
+    const app = await findApp(context, required(values.app, '--app'));
+    const generated = values.password === undefined && !values['password-stdin'];
+    const password = values['password-stdin'] ? (await stdin()).replace(/\r?\n$/, '') : (values.password ?? randomBytes(12).toString('base64url'));
+    const user = await context.get(UsersService).register(app, {
+      username: values.username,
+      mobile: values.mobile,
+      email: values.email,
+      password,
+    });
+    return {
+      user_id: user.id,
+      username: user.username,
+      mobile: user.mobile,
+      email: user.email,
+      ...(generated ? { password } : {}),
+    };
+  },
+
+  'admin-token create': async (context, args) => {
+    const { values } = parse(args, { app: { type: 'string' }, label: { type: 'string' } });
+    const app = await findApp(context, required(values.app, '--app'));
+    const issued = await context.get(AdminTokensService).create(app.id, values.label);
+    return { app_id: app.id, id: issued.id, admin_token: issued.token };
+  },
+
+  'admin-token list': async (context, args) => {
+    const { values } = parse(args, { app: { type: 'string' } });
+    const app = await findApp(context, required(values.app, '--app'));
+    const tokens = await context.get(AdminTokensService).list(app.id);
+    return tokens.map((token) => ({ id: token.id, label: token.label, created_at: token.createdAt, revoked_at: token.revokedAt }));
+  },
+
+  'admin-token revoke': async (context, args) => {
+    const { values } = parse(args, { token: { type: 'string' }, id: { type: 'string' } });
+    const target = values.token ?? values.id;
+    if (!target) throw new UsageError('admin-token revoke needs --token or --id');
+    return { revoked: await context.get(AdminTokensService).revoke(target) };
+  },
+};
+
+function describeApp(app: AppEntity) {
+  return {
+    app_id: app.id,
+    name: app.name,
+    status: app.status,
+    open_registration: app.openRegistration,
+    token_ttl_seconds: app.tokenTtlSeconds,
+    password_min_length: app.passwordMinLength,
+    default_region: app.defaultRegion,
+    encrypt_type: app.encryptType,
+    error_http_status: app.errorHttpStatus,
+    created_at: app.createdAt,
+  };
+}
+
+async function findApp(context: INestApplicationContext, appId: string): Promise<AppEntity> {
+  const app = await context.get(AppsService).find(appId);
+  if (!app) throw new UsageError(`No app ${appId}`);
+  return app;
+}
+
+function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true as const, allowPositionals: false as const });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function integer(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new UsageError(`${flag} takes an integer from ${min} to ${max}`);
+  return parsed;
+}
