@@ -8,6 +8,8 @@ import { TestService, decodeJwt, expectError, type TestApp } from '../support/te
 import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.entity';
 import { SessionEntity } from '../../apps/auth/src/token/session.entity';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
+import { AppsService } from '../../apps/auth/src/apps/apps.service';
+import { TokenIssuer } from '../../apps/auth/src/token/token-issuer';
 
 const PASSWORD = 'correct horse battery';
 
@@ -91,7 +93,6 @@ describe('the token routes', () => {
     const { claims } = decodeJwt(reply.body.data.store_token);
     expect(claims).toMatchObject({ scope: 'file', aud: 'file-store', sub: String(user.id), app_id: tenant.app.id });
     expect((claims.exp as number) - (claims.iat as number)).toBe(3600);
-    const { TokenIssuer } = await import('../../apps/auth/src/token/token-issuer');
     expect(service.nest.get(TokenIssuer).accessKeySecret(claims.jti as string)).toBe(reply.body.data.access_key_secret);
   });
 
@@ -203,7 +204,7 @@ describe('the token routes', () => {
     it('must name an enabled app', async () => {
       const disabled = await service.createApp();
       await service.createUser(disabled.app, { username: 'carol' });
-      await service.nest.get((await import('../../apps/auth/src/apps/apps.service')).AppsService).update(disabled.app.id, { status: 1 });
+      await service.nest.get(AppsService).update(disabled.app.id, { status: 1 });
       const reply = await service.post('/token/user', { appId: disabled.app.id, body: { name: 'carol', password: PASSWORD } });
       expectError(reply, 404, 40000, /disabled/);
     });
