@@ -147,7 +147,12 @@ class EnvReader {
   optionalKey(name: string): Buffer | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
-    const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+    // Strict shapes: Node's base64 decoder skips junk, so a pasted comment would pass unnoticed.
+    const key = /^[0-9a-fA-F]{64}$/.test(value)
+      ? Buffer.from(value, 'hex')
+      : /^[A-Za-z0-9+/_-]{43}=?$/.test(value)
+        ? Buffer.from(value, 'base64')
+        : Buffer.alloc(0);
     if (key.length !== 32) {
       this.problems.push(`${name} must be 32 bytes, as 64 hex digits or base64 (its value is not shown)`);
       return undefined;

@@ -23,7 +23,9 @@ export function dataSourceOptions(url: string, options: { poolSize: number; time
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error', 'warn', 'migration'],
+    // Failed queries are not logged here: TypeORM would print their parameters (password hashes,
+    // push tokens). The exception filter logs errors without them.
+    logging: ['migration'],
     extra: {
       max: options.poolSize,
       // a dead database fails requests fast instead of queueing them forever

@@ -50,7 +50,7 @@ export function ApiErrors(...names: ErrorName[]): MethodDecorator & ClassDecorat
         status,
         description:
           list.map((name) => `${ErrorCatalogue[name].code}: ${ErrorCatalogue[name].message}`).join('; ') +
-          ' (HTTP 200 with the same body when ERROR_HTTP_STATUS=200)',
+          (status < 500 ? ' (HTTP 200 with the same body when ERROR_HTTP_STATUS=200)' : ''),
         schema: {
           type: 'object',
           properties: {

@@ -43,7 +43,8 @@ export class AccessTokenVerifier {
     if (claims.scope !== undefined) throw invalid('access-token is not an access token');
     if (claims.app_id !== appId) throw invalid('access-token was issued for another app');
 
-    const session = await this.sessions.findOne({ select: { revokedAt: true }, where: { jti: claims.jti } });
+    // The primary key must be selected too: TypeORM returns no entity without it.
+    const session = await this.sessions.findOne({ select: { jti: true, revokedAt: true }, where: { jti: claims.jti } });
     if (!session || session.revokedAt !== null) throw invalid('access-token has been revoked');
     return { userId: Number(claims.sub), jti: claims.jti, deviceSn: claims.device_sn };
   }

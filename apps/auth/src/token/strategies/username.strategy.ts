@@ -17,6 +17,6 @@ export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
 
   validate(request: ResolvedRequest): Promise<UserEntity> {
     const body = request.body as LoginByUsernameDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name) }, body.password);
+    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password);
   }
 }

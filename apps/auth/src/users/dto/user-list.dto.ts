@@ -14,11 +14,12 @@ export class UserIdListDto {
 }
 
 export class UserPageQuery {
-  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 1_000_000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(1_000_000)
   page_num: number = 1;
 
   @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
