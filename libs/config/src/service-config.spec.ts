@@ -39,6 +39,9 @@ describe('loadServiceConfig', () => {
       passwordMaxLength: 256,
       bodyLimitBytes: 16384,
       seedDemo: true,
+      trustedProxies: [],
+      corsOrigins: [],
+      redisUrl: undefined,
       logLevel: 'log',
     };
     expect(loadServiceConfig({})).toEqual(expected);

@@ -38,6 +38,15 @@ export interface ServiceConfig {
   readonly passwordMaxLength: number;
   readonly bodyLimitBytes: number;
   readonly seedDemo: boolean;
+  /**
+   * Proxies whose X-Forwarded-For is believed when finding a client's IP (addresses or CIDR
+   * ranges, as Express's `trust proxy` takes them); empty: the socket's address is the client.
+   */
+  readonly trustedProxies: string[];
+  /** Origins allowed by CORS; empty: no cross-origin browser calls. */
+  readonly corsOrigins: string[];
+  /** Redis for the login throttle's counters; absent: they live in PostgreSQL. */
+  readonly redisUrl: string | undefined;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -78,6 +87,9 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     passwordMaxLength: read.integer('PASSWORD_MAX_LENGTH', 256, 8, 4096),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
     seedDemo: read.boolean('SEED_DEMO', true),
+    trustedProxies: read.list('TRUSTED_PROXIES'),
+    corsOrigins: read.list('CORS_ORIGINS'),
+    redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
     logLevel: read.oneOf(
       'LOG_LEVEL',
       { error: 'error', warn: 'warn', log: 'log', info: 'log', debug: 'debug', verbose: 'verbose' },
@@ -130,6 +142,13 @@ class EnvReader {
     if (Object.hasOwn(accepted, value)) return accepted[value];
     this.problems.push(`${name}="${value}" is not one of: ${Object.keys(accepted).join(', ')}`);
     return fallback;
+  }
+
+  list(name: string): string[] {
+    return (this.raw(name) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
   }
 
   optionalUrl(name: string, protocols: string[]): string | undefined {

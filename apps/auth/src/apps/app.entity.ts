@@ -13,6 +13,10 @@ export enum AppStatus {
 @Check('app_error_http_status_check', "error_http_status IN ('mirror', 'always-200')")
 @Check('app_password_min_length_check', 'password_min_length >= 1')
 @Check('app_encrypt_type_check', 'encrypt_type IN (0, 1)')
+@Check('app_login_free_failures_check', 'login_free_failures >= 1')
+@Check('app_login_ip_free_failures_check', 'login_ip_free_failures >= 1')
+@Check('app_login_max_delay_seconds_check', 'login_max_delay_seconds >= 1')
+@Check('app_login_failure_reset_seconds_check', 'login_failure_reset_seconds >= 60')
 export class AppEntity {
   @PrimaryColumn({ type: 'varchar', length: 32 })
   id!: string;
@@ -57,6 +61,22 @@ export class AppEntity {
   /** Private half, sealed under the master key (never leaves the service). */
   @Column({ name: 'private_key_sealed', type: 'text' })
   privateKeySealed!: string;
+
+  /** Login throttle (throttle/throttle-policy.ts): failures of one account before it must wait. */
+  @Column({ name: 'login_free_failures', type: 'integer', default: 5 })
+  loginFreeFailures!: number;
+
+  /** Failures from one client IP before it must wait. */
+  @Column({ name: 'login_ip_free_failures', type: 'integer', default: 50 })
+  loginIpFreeFailures!: number;
+
+  /** The longest wait a throttled key gets. */
+  @Column({ name: 'login_max_delay_seconds', type: 'integer', default: 900 })
+  loginMaxDelaySeconds!: number;
+
+  /** Failures are forgotten after this long without one. */
+  @Column({ name: 'login_failure_reset_seconds', type: 'integer', default: 3600 })
+  loginFailureResetSeconds!: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -27,6 +27,10 @@ export interface NewAppSettings {
   reservedUsernamePrefixes?: string[];
   encryptType?: number;
   errorHttpStatus?: AppEntity['errorHttpStatus'];
+  loginFreeFailures?: number;
+  loginIpFreeFailures?: number;
+  loginMaxDelaySeconds?: number;
+  loginFailureResetSeconds?: number;
 }
 
 @Injectable()
@@ -55,6 +59,10 @@ export class AppsService {
       reservedUsernamePrefixes: settings.reservedUsernamePrefixes ?? DEFAULT_RESERVED_PREFIXES,
       encryptType: settings.encryptType ?? 0,
       errorHttpStatus: settings.errorHttpStatus ?? null,
+      loginFreeFailures: settings.loginFreeFailures ?? 5,
+      loginIpFreeFailures: settings.loginIpFreeFailures ?? 50,
+      loginMaxDelaySeconds: settings.loginMaxDelaySeconds ?? 900,
+      loginFailureResetSeconds: settings.loginFailureResetSeconds ?? 3600,
       publicKey,
       privateKeySealed: this.secretBox.seal(privateKey),
     });

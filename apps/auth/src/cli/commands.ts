@@ -4,7 +4,9 @@
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ApiError } from '@app/contract';
 import { AppsService } from '../apps/apps.service';
 import { UsersService } from '../users/users.service';
 import { AdminTokensService } from '../admin-tokens/admin-tokens.service';
@@ -20,6 +22,10 @@ export const USAGE = `Usage: npm run cli -- <command> [options]
   app list
   user create --app APP_ID [--username U] [--mobile M] [--email E] [--password P | --password-stdin]
         Without a password, one is generated and printed once.
+  user import --app APP_ID --file users.jsonl
+        One JSON object a line: {"username"?, "mobile"?, "email"?, "password_hash"} with a bcrypt
+        ($2a$/$2b$/$2y$) or argon2id hash, re-hashed to argon2id at the user's first login. Each
+        line succeeds or fails on its own: {"imported": N, "failed": [{"line": K, "reason": ...}]}
   admin-token create --app APP_ID [--label LABEL]
   admin-token list --app APP_ID
   admin-token revoke (--token TOKEN | --id ID)
@@ -92,6 +98,38 @@ export const COMMANDS: Record<string, Command> = {
     };
   },
 
+  'user import': async (context, args) => {
+    const { values } = parse(args, { app: { type: 'string' }, file: { type: 'string' } });
+    const app = await findApp(context, required(values.app, '--app'));
+    const file = required(values.file, '--file');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
+    }
+    const users = context.get(UsersService);
+    const failed: { line: number; reason: string }[] = [];
+    let imported = 0;
+    for (const [index, line] of text.split(/\r?\n/).entries()) {
+      if (line.trim() === '') continue;
+      const read = readImportedUser(line);
+      if (!read.ok) {
+        failed.push({ line: index + 1, reason: read.reason });
+        continue;
+      }
+      try {
+        await users.importUser(app, read.value);
+        imported++;
+      } catch (error) {
+        // Only a refusal of this line is its failure; anything else (the database gone) stops the import.
+        if (!(error instanceof ApiError)) throw error;
+        failed.push({ line: index + 1, reason: error.message });
+      }
+    }
+    return { imported, failed };
+  },
+
   'admin-token create': async (context, args) => {
     const { values } = parse(args, { app: { type: 'string' }, label: { type: 'string' } });
     const app = await findApp(context, required(values.app, '--app'));
@@ -127,6 +165,33 @@ function describeApp(app: AppEntity) {
     error_http_status: app.errorHttpStatus,
     created_at: app.createdAt,
   };
+}
+
+const IMPORT_FIELDS = ['username', 'mobile', 'email', 'password_hash'];
+
+type ImportedUser = { username?: string; mobile?: string; email?: string; passwordHash: string };
+
+/** One line of a `user import` file, or why it is not one. */
+function readImportedUser(line: string): { ok: true; value: ImportedUser } | { ok: false; reason: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not valid JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
+  const record = parsed as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !IMPORT_FIELDS.includes(key));
+  if (unknown.length > 0) return { ok: false, reason: `unknown field: ${unknown.join(', ')}` };
+  // null reads as absent: exports from other systems often write a missing identifier that way.
+  const fields: Record<string, string | undefined> = {};
+  for (const key of IMPORT_FIELDS) {
+    const value = record[key];
+    if (value !== undefined && value !== null && typeof value !== 'string') return { ok: false, reason: `${key} must be a string` };
+    fields[key] = value ?? undefined;
+  }
+  if (fields.password_hash === undefined) return { ok: false, reason: 'password_hash is required' };
+  return { ok: true, value: { username: fields.username, mobile: fields.mobile, email: fields.email, passwordHash: fields.password_hash } };
 }
 
 async function findApp(context: INestApplicationContext, appId: string): Promise<AppEntity> {

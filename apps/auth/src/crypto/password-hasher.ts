@@ -3,14 +3,26 @@
  * libuv's thread pool, never on the event loop. Parameters come from configuration (OWASP's
  * 19 MiB / t=2 / p=1 by default); a hash made with other parameters is reported stale so the
  * login that proves the password can re-hash it.
+ *
+ * Users imported from another system may carry bcrypt hashes (`$2a$`, `$2b$`, `$2y$`): those are
+ * verified with @node-rs/bcrypt (also on libuv's pool) and, being stale by definition, re-hashed
+ * to argon2id by the first login that proves the password. Nothing new is ever hashed with bcrypt.
  */
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { hash, parseOptions, verify, type Options } from '@node-rs/argon2';
+import { verify as verifyBcrypt } from '@node-rs/bcrypt';
 import { randomBytes } from 'node:crypto';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 
 /** `Algorithm.Argon2id`; the binding declares its enums `const`, which isolated compilers cannot inline. */
 const ARGON2ID = 2;
+
+/** The bcrypt variants read; `$2x$` (hashes of the buggy pre-2011 crypt_blowfish) is not one. */
+const BCRYPT_PREFIX = /^\$2[aby]\$/;
+/** What an import may store: a whole bcrypt hash (cost 04-31, 53 characters of salt and digest)... */
+const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+/** ...or a whole argon2id PHC string (B64 salt and digest without padding). */
+const ARGON2ID_HASH = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
@@ -32,12 +44,19 @@ export class PasswordHasher implements OnModuleInit {
 
   /** False for a wrong password and for a hash this hasher cannot read. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
-    if (!passwordHash.startsWith('$argon2')) return false;
     try {
-      return await verify(passwordHash, password);
+      if (passwordHash.startsWith('$argon2')) return await verify(passwordHash, password);
+      // Note the argument order: bcrypt takes the password first.
+      if (BCRYPT_PREFIX.test(passwordHash)) return await verifyBcrypt(password, passwordHash);
+      return false;
     } catch {
       return false; // a corrupt stored hash proves nothing; it is never a match
     }
+  }
+
+  /** True for a hash `verify` can check, in full: what an import of users may store. */
+  isVerifiableHash(passwordHash: string): boolean {
+    return BCRYPT_HASH.test(passwordHash) || ARGON2ID_HASH.test(passwordHash);
   }
 
   /** Spends one verification's time and returns false: the unknown-user path of a login. */

@@ -10,9 +10,11 @@ import { SessionEntity } from '../token/session.entity';
 import { SigningKeyEntity } from '../signing-keys/signing-key.entity';
 import { AdminTokenEntity } from '../admin-tokens/admin-token.entity';
 import { InitialSchema1764115200000 } from './migrations/1764115200000-initial-schema';
+import { LoginThrottle1764201600000 } from './migrations/1764201600000-login-throttle';
+import { LoginThrottleEntity } from '../throttle/login-throttle.entity';
 
-export const ENTITIES = [AppEntity, UserEntity, DeviceEntity, SessionEntity, SigningKeyEntity, AdminTokenEntity];
-export const MIGRATIONS = [InitialSchema1764115200000];
+export const ENTITIES = [AppEntity, UserEntity, DeviceEntity, SessionEntity, SigningKeyEntity, AdminTokenEntity, LoginThrottleEntity];
+export const MIGRATIONS = [InitialSchema1764115200000, LoginThrottle1764201600000];
 
 export function dataSourceOptions(url: string, options: { poolSize: number; timeoutMs: number }): DataSourceOptions {
   return {

@@ -1,15 +1,29 @@
 /**
  * Builds the HTTP application the same way for `npm start`, the end-to-end tests and the
  * benchmark, so what is tested is what runs.
+ *
+ * Every reply carries helmet's security headers. The Content-Security-Policy is helmet's default,
+ * narrowed to what Swagger UI at /docs loads: its scripts and stylesheet from this origin, one
+ * inline <style> block (hence 'unsafe-inline' for styles, never for scripts), data: images.
+ * `upgrade-insecure-requests` is left out: the service is reached over plain HTTP on localhost
+ * or a LAN address in development, where upgrading /docs' own requests to https would break it;
+ * behind a TLS proxy, HSTS (kept) does that job.
  */
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { LogLevel } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import type { ServiceConfig } from '@app/config';
 import { AuthModule } from '../auth.module';
 import { setUpApiDocs } from './api-docs';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** The platform's request headers that browser clients send; preflights must allow them. */
+const CORS_ALLOWED_HEADERS = ['app_id', 'access-token', 'group_id', 'user_id', 'content-type', 'x-request-id'];
+/** What the controllers answer; nothing else is allowed cross-origin. */
+const CORS_METHODS = ['GET', 'POST', 'PUT'];
 
 export async function createHttpApp(config: ServiceConfig, databaseUrl: string): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AuthModule.forRoot({ config, databaseUrl }), {
@@ -17,7 +31,30 @@ export async function createHttpApp(config: ServiceConfig, databaseUrl: string):
     logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
   });
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Without trusted proxies the socket's address is the client: a forged X-Forwarded-For counts for nothing.
+  app.set('trust proxy', config.trustedProxies.length > 0 ? config.trustedProxies : false);
+
+  // Registered before any route (Swagger's included), so every reply, errors and 404s too, has them.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'style-src': ["'self'"],
+          'upgrade-insecure-requests': null,
+        },
+      },
+    }),
+  );
+  // Replies that carry tokens or user data must not be stored by any cache (as RFC 6749 §5.1 asks).
+  app.use(['/token', '/user'], (_request: Request, response: Response, next: NextFunction) => {
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  // Closed unless configured: without CORS_ORIGINS no Access-Control-* header is ever sent.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({ origin: config.corsOrigins, methods: CORS_METHODS, allowedHeaders: CORS_ALLOWED_HEADERS });
+  }
+
   setUpApiDocs(app);
   return app;
 }

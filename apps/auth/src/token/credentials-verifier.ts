@@ -5,6 +5,12 @@
  * verified against a dummy hash), so neither the reply nor its timing tells whether an account
  * exists. A banned user learns it is banned only after proving its password. A password longer
  * than the configured maximum is refused before any hashing.
+ *
+ * The login throttle (throttle/throttle-policy.ts) is consulted after the look-up, so that the
+ * account's counter is the user's whichever route or identifier was used, and before hashing, so
+ * a throttled guess costs the server one query and no argon2 work. Concurrent guesses that all
+ * pass the check before any failure is recorded are counted afterwards: a burst buys its size in
+ * guesses once, then waits at the cap.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '@app/contract';
@@ -14,6 +20,8 @@ import { UserEntity, UserStatus } from '../users/user.entity';
 import { isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { AppEntity } from '../apps/app.entity';
+import { LoginThrottle } from '../throttle/login-throttle';
+import { accountKey, ipKey, type ThrottleSettings } from '../throttle/throttle-policy';
 
 @Injectable()
 export class CredentialsVerifier {
@@ -22,16 +30,39 @@ export class CredentialsVerifier {
   constructor(
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
-  async verify(app: AppEntity, lookup: UserLookup, password: string): Promise<UserEntity> {
+  async verify(app: AppEntity, lookup: UserLookup, password: string, clientIp: string): Promise<UserEntity> {
     if (isPasswordTooLong(password, this.config.passwordMaxLength)) {
       throw new ApiError('BAD_PARAMETER', `password must be at most ${this.config.passwordMaxLength} characters`);
     }
     const user = await this.users.findForLogin(app.id, lookup);
+
+    const settings = throttleSettings(app);
+    const account = accountKey(app.id, user?.id, lookup);
+    const client = ipKey(app.id, clientIp);
+    const throttled = await this.throttle.check([account, client], settings);
+    if (throttled.waitSeconds > 0) {
+      const retryAfter = Math.max(1, Math.ceil(throttled.waitSeconds));
+      throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed logins, try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
+    }
+
     const matches = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyNothing(password);
-    if (!user || !matches) throw new ApiError('WRONG_CREDENTIALS');
+    if (!user || !matches) {
+      await this.throttle.recordFailure(
+        [
+          { key: account, freeFailures: app.loginFreeFailures },
+          { key: client, freeFailures: app.loginIpFreeFailures },
+        ],
+        settings,
+      );
+      throw new ApiError('WRONG_CREDENTIALS');
+    }
+    // A proven password clears the account's count (never the IP's: an attacker could reset it
+    // with logins of its own account between guesses).
+    if (throttled.counted.has(account)) await this.throttle.reset(account);
     if (user.status === UserStatus.Banned) throw new ApiError('USER_BANNED');
     if (this.hasher.needsRehash(user.passwordHash)) await this.rehash(user, password);
     return user;
@@ -45,4 +76,13 @@ export class CredentialsVerifier {
       this.logger.warn(`Could not re-hash the password of user ${user.id}: ${(error as Error).message}`);
     }
   }
+}
+
+function throttleSettings(app: AppEntity): ThrottleSettings {
+  return {
+    accountFreeFailures: app.loginFreeFailures,
+    ipFreeFailures: app.loginIpFreeFailures,
+    maxDelaySeconds: app.loginMaxDelaySeconds,
+    failureResetSeconds: app.loginFailureResetSeconds,
+  };
 }

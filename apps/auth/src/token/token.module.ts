@@ -14,6 +14,7 @@ import { UsernameStrategy } from './strategies/username.strategy';
 import { UsersModule } from '../users/users.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 import { CryptoModule } from '../crypto/crypto.module';
+import { ThrottleModule } from '../throttle/throttle.module';
 
 @Module({
   imports: [
@@ -23,6 +24,7 @@ import { CryptoModule } from '../crypto/crypto.module';
     UsersModule,
     SigningKeysModule,
     CryptoModule,
+    ThrottleModule,
   ],
   controllers: [TokenController],
   providers: [TokenIssuer, LoginRecorder, CredentialsVerifier, AccessTokenVerifier, IdStrategy, LoginNameStrategy, UsernameStrategy],

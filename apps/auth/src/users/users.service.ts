@@ -67,6 +67,31 @@ export class UsersService {
     }
   }
 
+  /**
+   * Stores a user brought from another system with the password hash it had there (bcrypt or
+   * argon2id; the first login re-hashes it to today's argon2id). Identifiers follow the rules of
+   * `register`; the password policy cannot be checked, since the password is not known.
+   */
+  async importUser(app: AppEntity, input: Omit<NewUser, 'password'> & { passwordHash: string }): Promise<UserEntity> {
+    const identifiers = this.checkIdentifiers(app, input);
+    if (!this.hasher.isVerifiableHash(input.passwordHash)) {
+      throw new ApiError('BAD_PARAMETER', 'password_hash must be a bcrypt ($2a$, $2b$, $2y$) or argon2id PHC hash');
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const user = this.users.create({ id: newUserId(), appId: app.id, ...identifiers, passwordHash: input.passwordHash, status: UserStatus.Normal });
+        await this.users.insert(user);
+        return user;
+      } catch (error) {
+        const constraint = uniqueViolation(error);
+        if (constraint === undefined) throw error;
+        const field = CONSTRAINT_FIELDS[constraint];
+        if (field) throw new ApiError('USER_EXISTS', `${field} is already taken`);
+        if (attempt >= 3) throw error; // a random id collided, as in register: draw again
+      }
+    }
+  }
+
   /** One query, whatever the identifier kind. */
   findForLogin(appId: string, lookup: UserLookup): Promise<UserEntity | null> {
     switch (lookup.kind) {
@@ -114,7 +139,7 @@ export class UsersService {
     });
   }
 
-  private checkIdentifiers(app: AppEntity, input: NewUser): Partial<UserEntity> {
+  private checkIdentifiers(app: AppEntity, input: Omit<NewUser, 'password'>): Partial<UserEntity> {
     const identifiers: Partial<UserEntity> = { username: null, usernameKey: null, mobile: null, email: null };
     if (input.username !== undefined) {
       const checked = checkUsername(input.username, app.reservedUsernamePrefixes);

@@ -5,7 +5,7 @@ import { CredentialsVerifier } from '../credentials-verifier';
 import type { LoginByIdDto } from '../dto/login.dto';
 import type { UserEntity } from '../../users/user.entity';
 import type { ResolvedRequest } from '../../http/request-context';
-import { tenantOf } from './tenant-of';
+import { clientIpOf, tenantOf } from './tenant-of';
 
 /** `POST /token/id`: user ID + password. The body was validated first, so `user_id` is a number. */
 @Injectable()
@@ -16,6 +16,6 @@ export class IdStrategy extends PassportStrategy(Strategy, 'id') {
 
   validate(request: ResolvedRequest): Promise<UserEntity> {
     const body = request.body as LoginByIdDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password);
+    return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password, clientIpOf(request));
   }
 }

@@ -6,7 +6,7 @@ import type { LoginByNameDto } from '../dto/login.dto';
 import type { UserEntity } from '../../users/user.entity';
 import { classifyLoginName } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
-import { tenantOf } from './tenant-of';
+import { clientIpOf, tenantOf } from './tenant-of';
 
 /** `POST /token/login`: a login name (email if it has `@`, else mobile if it parses, else username) + password. */
 @Injectable()
@@ -18,6 +18,6 @@ export class LoginNameStrategy extends PassportStrategy(Strategy, 'login-name') 
   validate(request: ResolvedRequest): Promise<UserEntity> {
     const body = request.body as LoginByNameDto;
     const app = tenantOf(request);
-    return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password);
+    return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password, clientIpOf(request));
   }
 }

@@ -6,7 +6,7 @@ import type { LoginByUsernameDto } from '../dto/login.dto';
 import type { UserEntity } from '../../users/user.entity';
 import { usernameKey } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
-import { tenantOf } from './tenant-of';
+import { clientIpOf, tenantOf } from './tenant-of';
 
 /** `POST /token/user`: username (compared case-insensitively after NFKC) + password. */
 @Injectable()
@@ -17,6 +17,6 @@ export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
 
   validate(request: ResolvedRequest): Promise<UserEntity> {
     const body = request.body as LoginByUsernameDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password);
+    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password, clientIpOf(request));
   }
 }

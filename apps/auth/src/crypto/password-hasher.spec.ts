@@ -1,0 +1,138 @@
+/**
+ * The password hasher on its own: argon2id for everything it makes, bcrypt only read (users
+ * imported from another system), and every hash that is not today's argon2id reported stale.
+ * Small argon2 parameters keep it fast; the rules do not depend on them.
+ */
+import { hash as argon2Hash } from '@node-rs/argon2';
+import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
+import { loadServiceConfig } from '@app/config';
+import { PasswordHasher } from './password-hasher';
+
+const PASSWORD = 'correct horse battery';
+const ARGON2ID = 2;
+const ARGON2I = 1;
+
+describe('PasswordHasher', () => {
+  const hasher = new PasswordHasher(loadServiceConfig({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }));
+  let bcrypt: string;
+
+  beforeAll(async () => {
+    await hasher.onModuleInit();
+    bcrypt = await bcryptHash(PASSWORD, { cost: 4 });
+  });
+
+  describe('verify', () => {
+    it('accepts the right password for its own argon2id hash and refuses a wrong one', async () => {
+      const stored = await hasher.hash(PASSWORD);
+      expect(stored).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+      expect(await hasher.verify(stored, PASSWORD)).toBe(true);
+      expect(await hasher.verify(stored, 'correct horse battery!')).toBe(false);
+    });
+
+    it('accepts the right password for a bcrypt hash and refuses a wrong one', async () => {
+      expect(bcrypt).toMatch(/^\$2b\$04\$/);
+      expect(await hasher.verify(bcrypt, PASSWORD)).toBe(true);
+      expect(await hasher.verify(bcrypt, 'correct horse batterY')).toBe(false);
+      expect(await hasher.verify(bcrypt, '')).toBe(false);
+    });
+
+    it('reads the $2a$ and $2y$ spellings of bcrypt as well', async () => {
+      for (const prefix of ['$2a$', '$2y$']) {
+        const stored = prefix + bcrypt.slice(4);
+        expect(await hasher.verify(stored, PASSWORD)).toBe(true);
+        expect(await hasher.verify(stored, 'wrong password')).toBe(false);
+      }
+    });
+
+    it('refuses $2x$ hashes, which the bcrypt library itself would still accept', async () => {
+      const legacy = `$2x$${bcrypt.slice(4)}`;
+      expect(await bcryptVerify(PASSWORD, legacy)).toBe(true);
+      expect(await hasher.verify(legacy, PASSWORD)).toBe(false);
+    });
+
+    it('answers false, without throwing, for a corrupt bcrypt hash', async () => {
+      const corrupt = [
+        bcrypt.slice(0, 40), // truncated
+        `${bcrypt}x`, // too long
+        `$2b$99$${bcrypt.slice(7)}`, // impossible cost
+        `$2b$04$${'!'.repeat(53)}`, // not bcrypt's base64
+        '$2b$',
+      ];
+      for (const stored of corrupt) {
+        await expect(hasher.verify(stored, PASSWORD)).resolves.toBe(false);
+      }
+    });
+
+    it('answers false for a corrupt argon2 hash and for a scheme it does not know', async () => {
+      const stored = await hasher.hash(PASSWORD);
+      await expect(hasher.verify(stored.slice(0, 30), PASSWORD)).resolves.toBe(false);
+      await expect(hasher.verify(PASSWORD, PASSWORD)).resolves.toBe(false); // a plain-text "hash"
+      await expect(hasher.verify('', '')).resolves.toBe(false);
+      await expect(hasher.verify('{SSHA}c2FsdGVkaGFzaA==', PASSWORD)).resolves.toBe(false);
+    });
+
+    it('spends a verification on an unknown user and answers false', async () => {
+      await expect(hasher.verifyNothing(PASSWORD)).resolves.toBe(false);
+    });
+  });
+
+  describe('needsRehash', () => {
+    it('is false for an argon2id hash made with the current parameters', async () => {
+      expect(hasher.needsRehash(await hasher.hash(PASSWORD))).toBe(false);
+    });
+
+    it('is true for every bcrypt hash', () => {
+      expect(hasher.needsRehash(bcrypt)).toBe(true);
+      expect(hasher.needsRehash(`$2y$${bcrypt.slice(4)}`)).toBe(true);
+    });
+
+    it('is true for argon2id made with other memory, time or parallelism', async () => {
+      const others = [
+        { memoryCost: 2048, timeCost: 1, parallelism: 1 },
+        { memoryCost: 1024, timeCost: 2, parallelism: 1 },
+        { memoryCost: 1024, timeCost: 1, parallelism: 2 },
+      ];
+      for (const parameters of others) {
+        const stored = await argon2Hash(PASSWORD, { algorithm: ARGON2ID, ...parameters });
+        expect(await hasher.verify(stored, PASSWORD)).toBe(true);
+        expect(hasher.needsRehash(stored)).toBe(true);
+      }
+    });
+
+    it('is true for another argon2 variant with the same parameters, and for anything unreadable', async () => {
+      expect(hasher.needsRehash(await argon2Hash(PASSWORD, { algorithm: ARGON2I, memoryCost: 1024, timeCost: 1, parallelism: 1 }))).toBe(true);
+      expect(hasher.needsRehash('$argon2id$garbage')).toBe(true);
+    });
+
+    it('is false with the default configuration for a hash made with OWASP parameters (19 MiB, t=2, p=1)', async () => {
+      const defaults = new PasswordHasher(loadServiceConfig({}));
+      const stored = await argon2Hash(PASSWORD, { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+      expect(defaults.needsRehash(stored)).toBe(false);
+      expect(hasher.needsRehash(stored)).toBe(true);
+    });
+  });
+
+  describe('isVerifiableHash', () => {
+    it('accepts a whole bcrypt hash of any spelling and a whole argon2id PHC string', async () => {
+      expect(hasher.isVerifiableHash(bcrypt)).toBe(true);
+      expect(hasher.isVerifiableHash(`$2a$${bcrypt.slice(4)}`)).toBe(true);
+      expect(hasher.isVerifiableHash(`$2y$${bcrypt.slice(4)}`)).toBe(true);
+      expect(hasher.isVerifiableHash(await hasher.hash(PASSWORD))).toBe(true);
+    });
+
+    it('refuses partial, foreign and unreadable hashes', async () => {
+      const refused = [
+        bcrypt.slice(0, 59),
+        `${bcrypt}A`,
+        `$2x$${bcrypt.slice(4)}`,
+        `$2b$03$${bcrypt.slice(7)}`,
+        `$2b$32$${bcrypt.slice(7)}`,
+        await argon2Hash(PASSWORD, { algorithm: ARGON2I, memoryCost: 1024, timeCost: 1, parallelism: 1 }),
+        '$argon2id$v=19$m=1024,t=1,p=1$',
+        PASSWORD,
+        '',
+      ];
+      for (const stored of refused) expect({ stored, verifiable: hasher.isVerifiableHash(stored) }).toEqual({ stored, verifiable: false });
+    });
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * The login throttle's rules, as pure functions. Failed logins are counted per account and per
+ * client IP; after a number of free failures each further one makes the key wait, doubling from
+ * one second up to a cap. There is no permanent lockout (an attacker could use one to lock real
+ * users out), the wait is short for a person who mistyped a few times, and at the default cap
+ * (15 minutes) an attacker gets about a hundred guesses a day per account: NIST SP 800-63B's
+ * limit of 100 consecutive failures. Counters start again after a quiet period.
+ */
+import type { LoginIdentifier } from '../users/identifiers';
+
+export interface ThrottleSettings {
+  /** Failures of one account before it has to wait. */
+  readonly accountFreeFailures: number;
+  /** Failures from one IP (across accounts: password spraying) before it has to wait. */
+  readonly ipFreeFailures: number;
+  /** The longest wait, in seconds. */
+  readonly maxDelaySeconds: number;
+  /** A key's failures are forgotten after this long without one. */
+  readonly failureResetSeconds: number;
+}
+
+export type AccountLookup = LoginIdentifier | { readonly kind: 'id'; readonly id: number };
+
+/**
+ * The account's key: the user when one matched (so the three login routes share one counter),
+ * else the normalized login name (so guessing at names that do not exist is throttled too).
+ */
+export function accountKey(appId: string, userId: number | undefined, lookup: AccountLookup): string {
+  if (userId !== undefined) return `user:${appId}:${userId}`;
+  switch (lookup.kind) {
+    case 'id':
+      return `user:${appId}:${lookup.id}`;
+    case 'username':
+      return `name:${appId}:u:${lookup.key}`;
+    case 'mobile':
+      return `name:${appId}:m:${lookup.e164}`;
+    case 'email':
+      return `name:${appId}:e:${lookup.address}`;
+  }
+}
+
+export function ipKey(appId: string, ip: string): string {
+  return `ip:${appId}:${ip}`;
+}
+
+/** Seconds a key must wait after its n-th consecutive failure. */
+export function delayAfter(failures: number, freeFailures: number, maxDelaySeconds: number): number {
+  if (failures <= freeFailures) return 0;
+  return Math.min(maxDelaySeconds, 2 ** Math.min(failures - freeFailures - 1, 30));
+}

@@ -1,0 +1,70 @@
+/**
+ * The ceiling every login row is compared with: argon2id verifications through the same binding
+ * and parameters as the service (`@node-rs/argon2` `verify`, which runs on libuv's thread pool),
+ * flat out, with nothing else in the process. Measured in the service process before the service
+ * starts, so it sees the same machine, thread pool and parameters.
+ *
+ * Two figures are printed side by side: one verification's time when idle, times the core count
+ * (what the machine would do if cores did not slow each other down), and the measured flat-out
+ * rate. The gap between them is contention for memory bandwidth and caches (each verification
+ * walks `memoryCost` KiB), or SMT siblings sharing a core.
+ */
+import { hash, verify } from '@node-rs/argon2';
+import { availableParallelism } from 'node:os';
+import type { Argon2Params, HashOnlyLine } from './protocol';
+
+/** `Algorithm.Argon2id`: the binding's enums are `const`, which isolated compilers cannot inline. */
+const ARGON2ID = 2;
+const PASSWORD = 'hash-only line: correct horse battery';
+
+export async function measureHashOnly(params: Argon2Params, options: { seconds: number; threadPool: number }): Promise<HashOnlyLine> {
+  const phc = await hash(PASSWORD, { algorithm: ARGON2ID, ...params });
+  for (let i = 0; i < 2; i++) await verify(phc, PASSWORD); // first calls pay for thread start-up and page faults
+
+  const single: number[] = [];
+  const singleUntil = performance.now() + options.seconds * 500;
+  while (single.length < 5 || performance.now() < singleUntil) {
+    const started = performance.now();
+    await verify(phc, PASSWORD);
+    single.push(performance.now() - started);
+  }
+  const singleMs = single.reduce((sum, ms) => sum + ms, 0) / single.length;
+
+  const cores = availableParallelism();
+  const flatOut = await verifyFlatOut(phc, cores, options.seconds);
+  const atThreadPool = options.threadPool !== cores ? await verifyFlatOut(phc, options.threadPool, options.seconds) : undefined;
+
+  return {
+    concurrency: cores,
+    singleMs,
+    singleMedianMs: median(single),
+    idealPerSec: (cores * 1000) / singleMs,
+    perSec: flatOut.perSec,
+    cpuMsPerVerification: flatOut.cpuMsPerVerification,
+    atThreadPool: atThreadPool && { threads: options.threadPool, perSec: atThreadPool.perSec },
+  };
+}
+
+async function verifyFlatOut(phc: string, concurrency: number, seconds: number): Promise<{ perSec: number; cpuMsPerVerification: number }> {
+  let done = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        await verify(phc, PASSWORD);
+        done++;
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { perSec: (done * 1000) / elapsedMs, cpuMsPerVerification: (cpu.user + cpu.system) / 1000 / done };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: the login benchmark. Starts the service in a child process (bench/server.ts)
+ * on the database DATABASE_URL names, or on the embedded PGlite when it is unset, measures the
+ * hash-only ceiling there, then drives each row with autocannon from this process and prints one
+ * table; bench/results.json keeps every figure with the machine it ran on.
+ *
+ *   npm run bench                              about 2.5 minutes
+ *   npm run bench -- --quick                   the same table with 2 s rows, for CI
+ *   npm run bench -- --argon2 m=65536,t=3,p=4  other argon2id parameters (memory KiB, time, lanes)
+ *   DATABASE_URL=postgresql://… npm run bench -- --fresh-db
+ *                                              in a new database bench_<timestamp>, dropped after
+ *
+ * docs/performance.md says what each row means and records a run.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './load';
+import { planRows, USER_AGENT, type RowPlan } from './rows';
+import { createFreshDatabase } from './fresh-database';
+import { ServiceChannel, type HashOnlyLine, type ServiceReady, type ServiceWindow } from './protocol';
+import {
+  checkTargets,
+  FASTIFY_SKIPPED,
+  fixed,
+  hashOnlyLines,
+  NOT_BUILT,
+  table,
+  targetLines,
+  type BenchResults,
+  type RowResult,
+} from './report';
+
+const ROOT = join(__dirname, '..');
+const RESULTS_FILE = join(__dirname, 'results.json');
+/** Fixed so that runs are alike; it only seals this run's signing keys in a throw-away database. */
+const MASTER_KEY = '62656e63686d61726b2d6d61737465722d6b65792d6e6f742d612d7365637265';
+
+interface Durations {
+  /** Measured span of each row, at least. */
+  readonly windowSeconds: number;
+  /** Warm-up before each row's window, at least. */
+  readonly warmupSeconds: number;
+  /** Length of each hash-only measurement. */
+  readonly hashSeconds: number;
+  readonly users: number;
+}
+
+const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, hashSeconds: 3, users: 200 };
+const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.5, hashSeconds: 1, users: 64 };
+
+interface Options {
+  readonly quick: boolean;
+  readonly freshDb: boolean;
+  /** ARGON2_* variables for the service's configuration. */
+  readonly argon2Env: Record<string, string>;
+  readonly users: number | undefined;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const durations: Durations = { ...(options.quick ? QUICK : FULL), ...(options.users ? { users: options.users } : {}) };
+  const startedAt = new Date();
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  if (options.freshDb && !databaseUrl) throw new UsageError('--fresh-db needs DATABASE_URL (the server to create the database on)');
+
+  const fresh = options.freshDb && databaseUrl ? await createFreshDatabase(databaseUrl) : undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'im-auth-bench-'));
+  const child = fork(join(__dirname, 'server.ts'), ['--hash-seconds', String(durations.hashSeconds), '--users', String(durations.users)], {
+    cwd: ROOT,
+    execArgv: ['-r', '@swc-node/register'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      ...options.argon2Env,
+      DATABASE_URL: fresh?.url ?? databaseUrl ?? '',
+      DATA_DIR: dataDir,
+      MASTER_KEY,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: '0',
+    },
+  });
+  const service = new ServiceChannel(child);
+  const cleanUp = async (): Promise<void> => {
+    await service.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    await fresh?.drop();
+  };
+  process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
+
+  let results: BenchResults;
+  try {
+    console.log(`Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`);
+    const hashOnly = (await service.next('hash-only', 600_000)).line;
+    const ready = (await service.next('ready', 900_000)).service;
+    console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
+    console.log(
+      `Service: ${ready.database.version}${fresh ? ` (fresh database ${fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
+        `libuv pool ${ready.threadPoolSize}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s\n`,
+    );
+
+    const rows: RowResult[] = [];
+    for (const plan of planRows(ready)) {
+      const row = await measureRow(service, ready, plan, hashOnly, durations);
+      rows.push(row);
+      console.log(
+        `  ${plan.label}, c=${plan.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
+          `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms${Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : ''}`,
+      );
+    }
+
+    const targets = checkTargets(rows, hashOnly);
+    results = {
+      startedAt: startedAt.toISOString(),
+      mode: options.quick ? 'quick' : 'full',
+      machine: {
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        cores: availableParallelism(),
+        node: process.version,
+        platform: `${platform()} ${release()}`,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        libuvThreadPool: ready.threadPoolSize,
+      },
+      database: { ...ready.database, fresh: fresh !== undefined, poolSize: ready.dbPoolSize },
+      argon2: ready.argon2,
+      users: ready.users.length,
+      hashOnly,
+      rows,
+      notBuilt: NOT_BUILT,
+      frameworkComparison: { measured: false, reason: FASTIFY_SKIPPED },
+      targets,
+      totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    };
+  } finally {
+    await cleanUp();
+  }
+
+  console.log(`\n${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
+  console.log(table(results.rows));
+  console.log(`\nExpress vs Fastify: ${FASTIFY_SKIPPED}`);
+  console.log(`\nTargets:\n${targetLines(results.targets).join('\n')}`);
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\n${results.database.version}, ${results.machine.cpuModel} × ${results.machine.cores}; ${fixed(results.totalSeconds, 0)} s. Wrote ${RESULTS_FILE}`);
+}
+
+/**
+ * One row: wait until the service is idle, then load it for warm-up + window. Both stretch with
+ * the expected queueing time (concurrency / hash-only rate), so slow argon2 parameters still get a
+ * steady state and several turns of the queue inside the window.
+ */
+async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: RowPlan, hashOnly: HashOnlyLine, durations: Durations): Promise<RowResult> {
+  service.send({ type: 'settle' });
+  await service.next('settled', 120_000);
+
+  const queueSeconds = plan.concurrency / hashOnly.perSec;
+  const warmupSeconds = Math.max(durations.warmupSeconds, 1.5 * queueSeconds);
+  const windowSeconds = Math.max(durations.windowSeconds, 2 * queueSeconds);
+  let windowReply: Promise<ServiceWindow> | undefined;
+  const load = await runLoad(
+    {
+      url: `http://127.0.0.1:${ready.port}${plan.route}`,
+      concurrency: plan.concurrency,
+      headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT },
+      bodies: plan.bodies,
+      expectStatus: plan.expectStatus,
+      expectBody: plan.expectBody,
+    },
+    {
+      warmupSeconds,
+      windowSeconds,
+      timeoutSeconds: Math.max(10, Math.ceil(10 * queueSeconds)),
+      onWindowStart: () => service.send({ type: 'window-start' }),
+      onWindowStop: () => {
+        windowReply = service.next('window', 30_000).then((reply) => reply.window);
+        service.send({ type: 'window-stop' });
+      },
+    },
+  );
+  if (!windowReply) throw new Error(`${plan.label}: the measurement window never closed`);
+  const window = await windowReply;
+
+  return {
+    label: plan.label,
+    route: plan.route,
+    kind: plan.kind,
+    concurrency: plan.concurrency,
+    perSec: load.perSec,
+    shareOfHashOnly: load.perSec / hashOnly.perSec,
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    meanMs: load.meanMs,
+    completed: load.completed,
+    errors: load.errors,
+    warmupSeconds,
+    windowSeconds: load.windowSeconds,
+    eventLoopDelayP50Ms: window.eventLoopDelayP50Ms,
+    eventLoopDelayP99Ms: window.eventLoopDelayP99Ms,
+    eventLoopDelayMaxMs: window.eventLoopDelayMaxMs,
+    serviceCpuCores: window.cpuMs / window.elapsedMs,
+    cpuMsPerRequest: window.cpuMs / Math.max(1, load.completed + Object.values(load.errors).reduce((sum, n) => sum + n, 0)),
+  };
+}
+
+class UsageError extends Error {}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      'fresh-db': { type: 'boolean', default: false },
+      argon2: { type: 'string' },
+      users: { type: 'string' },
+    },
+  });
+  const users = values.users === undefined ? undefined : Number(values.users);
+  if (users !== undefined && !(Number.isInteger(users) && users >= 1)) throw new UsageError('--users must be a positive integer');
+  return { quick: values.quick, freshDb: values['fresh-db'], argon2Env: argon2Env(values.argon2), users };
+}
+
+/** `m=65536,t=3,p=4` (any subset) → ARGON2_MEMORY_KIB, ARGON2_TIME_COST, ARGON2_PARALLELISM; the service validates the values. */
+function argon2Env(spec: string | undefined): Record<string, string> {
+  if (spec === undefined) return {};
+  const names: Record<string, string> = { m: 'ARGON2_MEMORY_KIB', t: 'ARGON2_TIME_COST', p: 'ARGON2_PARALLELISM' };
+  const env: Record<string, string> = {};
+  for (const part of spec.split(',')) {
+    const [key, value] = part.split('=').map((text) => text.trim());
+    if (!names[key] || !value) throw new UsageError(`--argon2 takes m=<KiB>,t=<iterations>,p=<lanes>; "${part}" is not one of them`);
+    env[names[key]] = value;
+  }
+  return env;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof UsageError ? error.message : error);
+  process.exit(1);
+});

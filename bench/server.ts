@@ -1,0 +1,175 @@
+/**
+ * The service under test, in a process of its own (forked by bench/run.ts). In order:
+ *
+ * 1. measures the hash-only line while nothing else runs in the process;
+ * 2. starts the service exactly as `npm start` does: configuration from the environment the
+ *    runner set, the database (DATABASE_URL or the embedded PGlite under DATA_DIR), migrations,
+ *    `createHttpApp`, listening on a free loopback port;
+ * 3. provisions one app and the login users through the service's own classes;
+ * 4. reports its port and users, then answers the runner's requests: measure event-loop delay and
+ *    CPU time over a window, wait until idle, stop.
+ */
+import 'reflect-metadata';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Server } from 'node:http';
+import { DataSource } from 'typeorm';
+import { loadServiceConfig } from '@app/config';
+import { locateDatabase } from '@app/persistence';
+import { runMigrations } from '../apps/auth/src/database/migrate';
+import { createHttpApp } from '../apps/auth/src/http/http-app';
+import { AppsService } from '../apps/auth/src/apps/apps.service';
+import { UsersService } from '../apps/auth/src/users/users.service';
+import type { AppEntity } from '../apps/auth/src/apps/app.entity';
+import { measureHashOnly } from './hash-only';
+import type { BenchUser, RunnerMessage, ServiceMessage, ServiceWindow } from './protocol';
+
+const PASSWORD = 'correct horse battery staple';
+/** libuv's default; the service never sets it. */
+const DEFAULT_THREAD_POOL = 4;
+/** Event-loop delay sampling interval: fine enough to see a few milliseconds of blocking. */
+const LOOP_RESOLUTION_MS = 1;
+/** "Idle": the process used less than this share of one core over a 100 ms sample. */
+const IDLE_CPU_SHARE = 0.1;
+
+function report(message: ServiceMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'hash-seconds': { type: 'string' }, users: { type: 'string' } } });
+  const hashSeconds = Number(values['hash-seconds'] ?? 3);
+  const userCount = Number(values.users ?? 200);
+
+  const config = loadServiceConfig();
+  const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || DEFAULT_THREAD_POOL;
+  report({ type: 'hash-only', line: await measureHashOnly(config.argon2, { seconds: hashSeconds, threadPool }) });
+
+  const database = await locateDatabase(config);
+  await runMigrations(database.url);
+  const nest = await createHttpApp(config, database.url);
+  await nest.listen(0, '127.0.0.1');
+  const server = nest.getHttpServer() as Server;
+  const { port } = server.address() as { port: number };
+
+  const provisionStarted = performance.now();
+  const app = await nest.get(AppsService).create({ name: 'bench', defaultRegion: 'CN' });
+  const users = await registerUsers(nest.get(UsersService), app, userCount);
+  const provisionMs = performance.now() - provisionStarted;
+  const [{ server_version: version }] = (await nest.get(DataSource).query('SHOW server_version')) as [{ server_version: string }];
+
+  report({
+    type: 'ready',
+    service: {
+      port,
+      appId: app.id,
+      users,
+      password: PASSWORD,
+      database: { kind: database.kind, version: database.kind === 'embedded' ? `PGlite (PostgreSQL ${version})` : `PostgreSQL ${version}` },
+      argon2: config.argon2,
+      dbPoolSize: config.dbPoolSize,
+      threadPoolSize: threadPool,
+      provisionMs,
+    },
+  });
+
+  const window = new MeasurementWindow();
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    server.closeAllConnections();
+    await nest.close();
+    await database.release();
+    process.exit(0);
+  };
+  process.on('message', (message: RunnerMessage) => {
+    switch (message.type) {
+      case 'window-start':
+        window.start();
+        break;
+      case 'window-stop':
+        report({ type: 'window', window: window.stop() });
+        break;
+      case 'settle':
+        void untilIdle().then((waitedMs) => report({ type: 'settled', waitedMs }));
+        break;
+      case 'stop':
+        void stop();
+        break;
+    }
+  });
+  // The runner went away (killed, crashed): do not linger holding the port and the database.
+  process.once('disconnect', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+/** Users `bench_<i>`, each with a username, an email and a mobile, registered a few at a time. */
+async function registerUsers(service: UsersService, app: AppEntity, count: number): Promise<BenchUser[]> {
+  const users: BenchUser[] = new Array(count);
+  let next = 0;
+  const registerNext = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      const mobile = `138${String(i).padStart(8, '0')}`;
+      const user = await service.register(app, { username: `bench_${i}`, email: `bench${i}@bench.example`, mobile, password: PASSWORD });
+      users[i] = { id: user.id, username: `bench_${i}`, email: `bench${i}@bench.example`, mobile };
+    }
+  };
+  await Promise.all(Array.from({ length: availableParallelism() * 2 }, registerNext));
+  return users;
+}
+
+/** Event-loop delay and process CPU time between two messages of the runner. */
+class MeasurementWindow {
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  private cpuAtStart = process.cpuUsage();
+  private startedAt = performance.now();
+
+  start(): void {
+    this.loopDelay.reset();
+    this.loopDelay.enable();
+    this.cpuAtStart = process.cpuUsage();
+    this.startedAt = performance.now();
+  }
+
+  stop(): ServiceWindow {
+    this.loopDelay.disable();
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    // The histogram holds the time between samples: what exceeds the interval is the delay.
+    const delay = (nanoseconds: number): number => (this.loopDelay.count > 0 ? Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS) : 0);
+    return {
+      eventLoopDelayP50Ms: delay(this.loopDelay.percentile(50)),
+      eventLoopDelayP99Ms: delay(this.loopDelay.percentile(99)),
+      eventLoopDelayMaxMs: delay(this.loopDelay.max),
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      elapsedMs: performance.now() - this.startedAt,
+    };
+  }
+}
+
+/**
+ * Resolves once two 100 ms samples in a row are idle. When autocannon stops a row it drops its
+ * connections, but the service still finishes the verifications already started; the next row
+ * must not inherit that work.
+ */
+async function untilIdle(maxMs = 60_000): Promise<number> {
+  const started = performance.now();
+  let quietSamples = 0;
+  while (quietSamples < 2 && performance.now() - started < maxMs) {
+    const before = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const used = process.cpuUsage(before);
+    quietSamples = (used.user + used.system) / 1000 < 100 * IDLE_CPU_SHARE ? quietSamples + 1 : 0;
+  }
+  return performance.now() - started;
+}
+
+main().catch((error: unknown) => {
+  const message: ServiceMessage = { type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  // Exit only once the message is out, or the runner would see a bare exit code.
+  if (process.send) process.send(message, undefined, {}, () => process.exit(1));
+  else process.exit(1);
+});
