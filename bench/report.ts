@@ -28,6 +28,8 @@ export interface RowResult {
   readonly serviceCpuCores: number;
   /** Service CPU time per counted response, in ms. */
   readonly cpuMsPerRequest: number;
+  /** Cores busy with neither the service nor the load generator during the window (other work on the machine). */
+  readonly otherCpuCores: number;
 }
 
 export interface TargetCheck {
@@ -46,6 +48,8 @@ export interface BenchResults {
     readonly platform: string;
     readonly memoryGiB: number;
     readonly libuvThreadPool: number;
+    /** 1-minute load average before and after the run: a busy machine skews every row. */
+    readonly loadAverage: { readonly start: number; readonly end: number };
   };
   readonly database: ServiceReady['database'] & { readonly fresh: boolean; readonly poolSize: number };
   readonly argon2: Argon2Params;
@@ -158,6 +162,13 @@ export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine)
     });
   }
   return checks;
+}
+
+/** Rows during which other processes kept the machine busy: their figures are suspect. */
+export function noiseLines(rows: readonly RowResult[], threshold = 0.2): string[] {
+  return rows
+    .filter((row) => row.otherCpuCores > threshold)
+    .map((row) => `  ${row.label}, c=${row.concurrency}: other processes used ${fixed(row.otherCpuCores, 2)} cores`);
 }
 
 export function targetLines(checks: readonly TargetCheck[]): string[] {

@@ -60,6 +60,16 @@ export function planRows(service: ServiceReady): RowPlan[] {
     }
   }
   rows.push({
+    label: 'POST /token/id + device_guid',
+    route: '/token/id',
+    kind: 'device',
+    concurrency: CONTRAST_CONCURRENCY,
+    bodies: Array.from({ length: users.length * DEVICES_PER_USER }, (_, i) =>
+      json({ user_id: users[i % users.length].id, password, device_guid: `bench-device-${i % users.length}-${Math.floor(i / users.length)}` }),
+    ),
+    ...expectToken({ withPushToken: true }),
+  });
+  rows.push({
     label: 'POST /token/user, wrong password',
     route: '/token/user',
     kind: 'wrong-password',
@@ -74,16 +84,6 @@ export function planRows(service: ServiceReady): RowPlan[] {
     concurrency: CONTRAST_CONCURRENCY,
     bodies: users.map((_user, i) => json({ name: `nobody_${i}`, password })),
     ...expectError(401, 10101),
-  });
-  rows.push({
-    label: 'POST /token/id + device_guid',
-    route: '/token/id',
-    kind: 'device',
-    concurrency: CONTRAST_CONCURRENCY,
-    bodies: Array.from({ length: users.length * DEVICES_PER_USER }, (_, i) =>
-      json({ user_id: users[i % users.length].id, password, device_guid: `bench-device-${i % users.length}-${Math.floor(i / users.length)}` }),
-    ),
-    ...expectToken({ withPushToken: true }),
   });
   rows.push({
     label: 'pipeline only: empty body, 400',

@@ -14,7 +14,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load';
@@ -26,6 +26,7 @@ import {
   FASTIFY_SKIPPED,
   fixed,
   hashOnlyLines,
+  noiseLines,
   NOT_BUILT,
   table,
   targetLines,
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const options = parseOptions();
   const durations: Durations = { ...(options.quick ? QUICK : FULL), ...(options.users ? { users: options.users } : {}) };
   const startedAt = new Date();
+  const loadAtStart = loadavg()[0];
   const databaseUrl = process.env.DATABASE_URL || undefined;
   if (options.freshDb && !databaseUrl) throw new UsageError('--fresh-db needs DATABASE_URL (the server to create the database on)');
 
@@ -94,7 +96,10 @@ async function main(): Promise<void> {
 
   let results: BenchResults;
   try {
-    console.log(`Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`);
+    console.log(
+      `Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ` +
+        `Node ${process.version}; load average ${fixed(loadAtStart, 2)}`,
+    );
     const hashOnly = (await service.next('hash-only', 600_000)).line;
     const ready = (await service.next('ready', 900_000)).service;
     console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
       rows.push(row);
       console.log(
         `  ${plan.label}, c=${plan.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
-          `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms${Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : ''}`,
+          `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms, other processes ${fixed(row.otherCpuCores, 2)} cores${Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : ''}`,
       );
     }
 
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
         platform: `${platform()} ${release()}`,
         memoryGiB: Math.round(totalmem() / 2 ** 30),
         libuvThreadPool: ready.threadPoolSize,
+        loadAverage: { start: loadAtStart, end: loadavg()[0] },
       },
       database: { ...ready.database, fresh: fresh !== undefined, poolSize: ready.dbPoolSize },
       argon2: ready.argon2,
@@ -141,6 +147,8 @@ async function main(): Promise<void> {
 
   console.log(`\n${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
   console.log(table(results.rows));
+  const noise = noiseLines(results.rows);
+  if (noise.length > 0) console.log(`\nThe machine was not quiet (figures below are skewed):\n${noise.join('\n')}`);
   console.log(`\nExpress vs Fastify: ${FASTIFY_SKIPPED}`);
   console.log(`\nTargets:\n${targetLines(results.targets).join('\n')}`);
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
@@ -160,6 +168,8 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
   const warmupSeconds = Math.max(durations.warmupSeconds, 1.5 * queueSeconds);
   const windowSeconds = Math.max(durations.windowSeconds, 2 * queueSeconds);
   let windowReply: Promise<ServiceWindow> | undefined;
+  let machineAtStart = new CpuSnapshot();
+  let machineBusy = { cores: NaN, runnerCores: NaN };
   const load = await runLoad(
     {
       url: `http://127.0.0.1:${ready.port}${plan.route}`,
@@ -173,8 +183,12 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
       warmupSeconds,
       windowSeconds,
       timeoutSeconds: Math.max(10, Math.ceil(10 * queueSeconds)),
-      onWindowStart: () => service.send({ type: 'window-start' }),
+      onWindowStart: () => {
+        machineAtStart = new CpuSnapshot();
+        service.send({ type: 'window-start' });
+      },
       onWindowStop: () => {
+        machineBusy = new CpuSnapshot().since(machineAtStart);
         windowReply = service.next('window', 30_000).then((reply) => reply.window);
         service.send({ type: 'window-stop' });
       },
@@ -201,8 +215,27 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
     eventLoopDelayP99Ms: window.eventLoopDelayP99Ms,
     eventLoopDelayMaxMs: window.eventLoopDelayMaxMs,
     serviceCpuCores: window.cpuMs / window.elapsedMs,
+    otherCpuCores: Math.max(0, machineBusy.cores - machineBusy.runnerCores - window.cpuMs / window.elapsedMs),
     cpuMsPerRequest: window.cpuMs / Math.max(1, load.completed + Object.values(load.errors).reduce((sum, n) => sum + n, 0)),
   };
+}
+
+/**
+ * CPU time of the whole machine (the kernel's per-core counters) and of this process, so a row
+ * can tell how much of the machine went to neither the service nor the load generator: on a
+ * shared machine, someone else's work that skews the row.
+ */
+class CpuSnapshot {
+  private readonly machineBusyMs = cpus().reduce((sum, cpu) => sum + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
+  private readonly runner = process.cpuUsage();
+  private readonly at = performance.now();
+
+  /** Cores kept busy between `start` and this snapshot: by everything, and by this process. */
+  since(start: CpuSnapshot): { cores: number; runnerCores: number } {
+    const elapsedMs = this.at - start.at;
+    const runnerMs = (this.runner.user - start.runner.user + this.runner.system - start.runner.system) / 1000;
+    return { cores: (this.machineBusyMs - start.machineBusyMs) / elapsedMs, runnerCores: runnerMs / elapsedMs };
+  }
 }
 
 class UsageError extends Error {}

@@ -121,3 +121,46 @@ describe('the login throttle', () => {
     expect(Number(reply.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('the login throttle on Redis (REDIS_URL)', () => {
+  const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let first: TestService;
+  let second: TestService;
+
+  beforeAll(async () => {
+    [first, second] = await Promise.all([TestService.start({ REDIS_URL }), TestService.start({ REDIS_URL })]);
+  });
+  afterAll(async () => {
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it('enforces one limit across two instances and writes no counter to PostgreSQL', async () => {
+    const tenant = await first.createApp({ loginFreeFailures: 2 });
+    await first.createUser(tenant.app, { username: 'redis_victim' });
+    const attempt = (target: TestService, password: string) =>
+      target.post('/token/user', { appId: tenant.app.id, body: { name: 'redis_victim', password } });
+
+    expectError(await attempt(first, 'wrong 1'), 401, 10101);
+    expectError(await attempt(second, 'wrong 2'), 401, 10101);
+    expectError(await attempt(first, 'wrong 3'), 401, 10101);
+    const blocked = await attempt(second, PASSWORD);
+    expectError(blocked, 429, 10103);
+    expect(blocked.headers.get('retry-after')).toBe('1');
+
+    const rows = await first.dataSource.query(`SELECT count(*)::int AS n FROM login_throttle WHERE key LIKE $1`, [`%${tenant.app.id}%`]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('resets the account on success', async () => {
+    const tenant = await first.createApp({ loginFreeFailures: 2 });
+    await first.createUser(tenant.app, { username: 'redis_reset' });
+    const attempt = (target: TestService, password: string) =>
+      target.post('/token/user', { appId: tenant.app.id, body: { name: 'redis_reset', password } });
+    await attempt(first, 'wrong 1');
+    await attempt(second, 'wrong 2');
+    expect((await attempt(first, PASSWORD)).body.code).toBe(200);
+    await attempt(second, 'wrong 3');
+    await attempt(first, 'wrong 4');
+    expect((await attempt(second, PASSWORD)).body.code).toBe(200);
+  });
+});

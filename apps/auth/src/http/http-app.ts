@@ -5,9 +5,9 @@
  * Every reply carries helmet's security headers. The Content-Security-Policy is helmet's default,
  * narrowed to what Swagger UI at /docs loads: its scripts and stylesheet from this origin, one
  * inline <style> block (hence 'unsafe-inline' for styles, never for scripts), data: images.
- * `upgrade-insecure-requests` is left out: the service is reached over plain HTTP on localhost
- * or a LAN address in development, where upgrading /docs' own requests to https would break it;
- * behind a TLS proxy, HSTS (kept) does that job.
+ * `upgrade-insecure-requests` is left out: on a service reached over plain HTTP (a LAN address,
+ * or localhost in Safari, which upgrades even that) it turns /docs' own script and stylesheet
+ * requests into https ones that fail; behind a TLS proxy, HSTS (kept) does that job.
  */
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -39,7 +39,7 @@ export async function createHttpApp(config: ServiceConfig, databaseUrl: string):
     helmet({
       contentSecurityPolicy: {
         directives: {
-          'style-src': ["'self'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
           'upgrade-insecure-requests': null,
         },
       },

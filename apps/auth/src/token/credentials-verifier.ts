@@ -20,7 +20,7 @@ import { UserEntity, UserStatus } from '../users/user.entity';
 import { isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { AppEntity } from '../apps/app.entity';
-import { LoginThrottle } from '../throttle/login-throttle';
+import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
 import { accountKey, ipKey, type ThrottleSettings } from '../throttle/throttle-policy';
 
 @Injectable()
@@ -30,7 +30,7 @@ export class CredentialsVerifier {
   constructor(
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
-    private readonly throttle: LoginThrottle,
+    @Inject(THROTTLE_STORE) private readonly throttle: ThrottleStore,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 

@@ -1,23 +1,12 @@
 /**
- * The login throttle's counters in PostgreSQL, where every instance sees them. Each operation is
- * one statement and uses the database's clock, so instances with skewed clocks agree.
+ * The login throttle's counters in PostgreSQL (the default), where every instance sees them. Each
+ * operation is one statement and uses the database's clock, so instances with skewed clocks agree.
  */
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { ThrottleSettings } from './throttle-policy';
-
-export interface ThrottleState {
-  /** Seconds until the slowest of the keys may try again; 0 when none is blocked. */
-  waitSeconds: number;
-  /** Keys that have a counter (so a success knows whether there is anything to reset). */
-  counted: Set<string>;
-}
-
-export interface CountedKey {
-  key: string;
-  freeFailures: number;
-}
+import type { CountedKey, ThrottleState, ThrottleStore } from './throttle-store';
 
 const CHECK = `
   SELECT key, GREATEST(0, EXTRACT(EPOCH FROM (blocked_until - now()))) AS wait
@@ -45,8 +34,8 @@ const PURGE = `DELETE FROM login_throttle WHERE last_failure_at < now() - interv
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 @Injectable()
-export class LoginThrottle implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(LoginThrottle.name);
+export class PostgresThrottleStore implements ThrottleStore, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(PostgresThrottleStore.name);
   private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
