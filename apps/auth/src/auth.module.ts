@@ -8,6 +8,8 @@ import { AppGuard } from './apps/app.guard';
 import { UsersModule } from './users/users.module';
 import { TokenModule } from './token/token.module';
 import { CallersModule } from './callers/callers.module';
+import { GroupsModule } from './groups/groups.module';
+import { AuditModule } from './audit/audit.module';
 import { CallerGuard } from './callers/caller.guard';
 import { HealthController } from './health/health.controller';
 import { DemoModule } from './demo/demo.module';
@@ -40,6 +42,8 @@ export class AuthModule implements NestModule {
         UsersModule,
         TokenModule,
         CallersModule,
+        GroupsModule,
+        AuditModule,
         DemoModule,
       ],
       controllers: [HealthController],

@@ -21,6 +21,9 @@ export const ErrorCatalogue = {
   UNSUPPORTED_CONTENT_TYPE: { code: 10105, status: 415, message: 'Request body must be application/json' },
   ROUTE_NOT_FOUND: { code: 10106, status: 404, message: 'No such endpoint' },
   DATABASE_UNAVAILABLE: { code: 20000, status: 503, message: 'Server database exception' },
+  GROUP_NOT_FOUND: { code: 20001, status: 404, message: 'Group does not exist' },
+  NOT_GROUP_MEMBER: { code: 20002, status: 403, message: 'The user is not a group member' },
+  NEEDS_GROUP_ADMIN: { code: 20012, status: 403, message: 'The operation needs group admin permission' },
   APP_NOT_FOUND: { code: 40000, status: 404, message: 'app_id does not exist' },
   INTERNAL: { code: 50000, status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, ErrorDefinition>;

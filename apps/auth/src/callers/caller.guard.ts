@@ -1,10 +1,22 @@
 /**
- * Resolves who is calling, once per request, from `access-token`, and enforces the route's
- * `@Access(...)`. Runs after AppGuard, so the app is known.
+ * Resolves who is calling and as whom, once per request, and enforces the route's `@Access(...)`.
+ * Runs after AppGuard, so the app is known and the impersonation headers are shape-checked.
  *
- * What it prevents: a token of another app acting here (an admin token is app-scoped, a user
- * token carries its app_id), a revoked admin token or session still working, and a login being
- * blocked by the stale token a client SDK re-sends (login routes ignore `access-token`).
+ * The rules (docs/authorization.md has them as a table):
+ * - `access-token` is an admin token of this app (principal: admin), a user token we issued for
+ *   this app and not revoked (principal: that user), absent (anonymous), or anything else: 10008.
+ * - `group_id` needs an admin token: the request acts as an admin of that group, which must exist
+ *   in the app (20001). With a user token or none: 10010.
+ * - `user_id` with an admin token: the request acts as that user of the app (the platform's
+ *   original text). With a user token of U: it acts as V only when U is owner or admin of a group
+ *   V belongs to (20002 when they share no group, 20012 when U is only a member).
+ * - Both headers at once: 10002.
+ * - Login routes ignore an unusable `access-token` (client SDKs re-send stale ones) unless an
+ *   impersonation header asks for it to mean something.
+ *
+ * What it prevents: a token of another app acting here, a revoked admin token or session still
+ * working, a stale or unknown `user_id` silently falling back to the caller's own identity, and a
+ * group member acting for another member. Every impersonated call leaves one audit row.
  * Routes without `@Access` require an admin: a forgotten decorator fails closed.
  */
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
@@ -12,8 +24,13 @@ import { Reflector } from '@nestjs/core';
 import { ApiError } from '@app/contract';
 import { AdminTokensService, isAdminTokenShape } from '../admin-tokens/admin-tokens.service';
 import { AccessTokenVerifier } from '../token/access-token-verifier';
+import { UsersService } from '../users/users.service';
+import { GroupDirectory } from '../groups/group-directory';
+import { ImpersonationAudit } from '../audit/impersonation-audit';
 import { ROUTE_ACCESS, type RouteAccess } from '../http/route-access';
 import type { Caller, ResolvedRequest } from '../http/request-context';
+import type { AppEntity } from '../apps/app.entity';
+import type { Acting, Principal } from './principal';
 
 const ANONYMOUS: Caller = { kind: 'anonymous' };
 
@@ -23,6 +40,9 @@ export class CallerGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly adminTokens: AdminTokensService,
     private readonly accessTokens: AccessTokenVerifier,
+    private readonly users: UsersService,
+    private readonly groups: GroupDirectory,
+    private readonly audit: ImpersonationAudit,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -30,27 +50,27 @@ export class CallerGuard implements CanActivate {
       this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]) ?? 'admin';
     if (access === 'none') return true;
     const request = context.switchToHttp().getRequest<ResolvedRequest>();
-    if (access === 'anonymous') {
-      request.caller = ANONYMOUS;
-      return true;
-    }
-
     const app = request.tenant!;
+    const { groupId, userId } = request.impersonation ?? {};
+    if (groupId !== undefined && userId !== undefined) {
+      throw new ApiError('BAD_PARAMETER', 'group_id and user_id headers cannot be sent together');
+    }
+    const impersonating = groupId !== undefined || userId !== undefined;
+
     const token = request.headers['access-token'];
     if (Array.isArray(token)) throw new ApiError('BAD_PARAMETER', 'access-token header is given more than once');
-    if (!token) {
-      if (access === 'admin-or-open' && app.openRegistration) {
-        request.caller = ANONYMOUS;
-        return true;
-      }
-      if (access === 'admin-or-open') throw new ApiError('NO_PERMISSION', 'This app does not allow open registration: an admin access-token is required');
-      throw new ApiError('ACCESS_TOKEN_MISSING');
-    }
+    // Login routes: a stale token is ignored, unless an impersonation header gives it a meaning.
+    const caller = access === 'anonymous' && !impersonating ? ANONYMOUS : token ? await this.resolve(token, app.id) : ANONYMOUS;
+    const acting = await this.acting(app, caller, groupId, userId);
+    const principal: Principal = { caller, acting, impersonated: impersonating };
+    request.caller = caller;
+    request.principal = principal;
 
-    request.caller = await this.resolve(token, app.id);
-    if (request.caller.kind === 'admin') return true;
-    if (access === 'admin-or-open' && app.openRegistration) return true;
-    throw new ApiError('NO_PERMISSION', 'This endpoint needs an admin access-token');
+    this.enforce(access, app, principal, Boolean(token));
+    if (impersonating) {
+      await this.audit.record({ appId: app.id, principal, method: request.method, path: request.path, clientIp: request.ip });
+    }
+    return true;
   }
 
   private async resolve(token: string, appId: string): Promise<Caller> {
@@ -62,5 +82,51 @@ export class CallerGuard implements CanActivate {
     }
     const verified = await this.accessTokens.verify(token, appId);
     return { kind: 'user', appId, userId: verified.userId, jti: verified.jti };
+  }
+
+  private async acting(app: AppEntity, caller: Caller, groupId: string | undefined, userId: string | undefined): Promise<Acting> {
+    if (groupId !== undefined) {
+      if (caller.kind !== 'admin') throw new ApiError('NO_PERMISSION', 'group_id can only be used with an admin access-token');
+      if (!(await this.groups.exists(app.id, groupId))) throw new ApiError('GROUP_NOT_FOUND', `Group ${groupId} does not exist in this app`);
+      return { kind: 'group-admin', groupId };
+    }
+    if (userId !== undefined) {
+      const target = Number(userId);
+      if (caller.kind === 'anonymous') throw new ApiError('NO_PERMISSION', 'user_id needs an admin or user access-token');
+      if (!Number.isSafeInteger(target) || !(await this.users.findForLogin(app.id, { kind: 'id', id: target }))) {
+        throw new ApiError('NO_PERMISSION', `user_id ${userId} is not a user of this app`);
+      }
+      if (caller.kind === 'user' && caller.userId !== target) {
+        const standing = await this.groups.standing(app.id, caller.userId, target);
+        if (standing === 'shares-nothing') throw new ApiError('NOT_GROUP_MEMBER', `user ${userId} is not a member of any of your groups`);
+        if (standing === 'shares-as-member') {
+          throw new ApiError('NEEDS_GROUP_ADMIN', `acting for user ${userId} needs the owner or admin role in a group of theirs`);
+        }
+      }
+      return { kind: 'user', userId: target };
+    }
+    if (caller.kind === 'admin') return { kind: 'admin' };
+    if (caller.kind === 'user') return { kind: 'user', userId: caller.userId };
+    return { kind: 'anonymous' };
+  }
+
+  private enforce(access: RouteAccess, app: AppEntity, principal: Principal, tokenSent: boolean): void {
+    const { caller, acting } = principal;
+    switch (access) {
+      case 'anonymous':
+        return;
+      case 'admin-or-open':
+        if (caller.kind === 'admin' || app.openRegistration) return;
+        if (!tokenSent) throw new ApiError('NO_PERMISSION', 'This app does not allow open registration: an admin access-token is required');
+        throw new ApiError('NO_PERMISSION', 'This endpoint needs an admin access-token');
+      case 'admin':
+        if (caller.kind === 'admin') return;
+        if (!tokenSent) throw new ApiError('ACCESS_TOKEN_MISSING');
+        throw new ApiError('NO_PERMISSION', 'This endpoint needs an admin access-token');
+      case 'user':
+        if (acting.kind === 'user') return;
+        if (!tokenSent) throw new ApiError('ACCESS_TOKEN_MISSING');
+        throw new ApiError('BAD_PARAMETER', 'With an admin access-token this endpoint needs the user_id header naming the user');
+    }
   }
 }

@@ -104,7 +104,7 @@ export const COMMANDS: Record<string, Command> = {
     const file = required(values.file, '--file');
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readFileSync(file, 'utf8').replace(/^\uFEFF/, ''); // a byte-order mark, as some exporters write
     } catch (error) {
       throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
     }
@@ -169,7 +169,7 @@ function describeApp(app: AppEntity) {
 
 const IMPORT_FIELDS = ['username', 'mobile', 'email', 'password_hash'];
 
-type ImportedUser = { username?: string; mobile?: string; email?: string; passwordHash: string };
+type ImportedUser = Parameters<UsersService['importUser']>[1];
 
 /** One line of a `user import` file, or why it is not one. */
 function readImportedUser(line: string): { ok: true; value: ImportedUser } | { ok: false; reason: string } {

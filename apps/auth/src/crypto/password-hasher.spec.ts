@@ -18,7 +18,7 @@ describe('PasswordHasher', () => {
 
   beforeAll(async () => {
     await hasher.onModuleInit();
-    bcrypt = await bcryptHash(PASSWORD, { cost: 4 });
+    bcrypt = await bcryptHash(PASSWORD, 4);
   });
 
   describe('verify', () => {

@@ -7,6 +7,8 @@
  * Users imported from another system may carry bcrypt hashes (`$2a$`, `$2b$`, `$2y$`): those are
  * verified with @node-rs/bcrypt (also on libuv's pool) and, being stale by definition, re-hashed
  * to argon2id by the first login that proves the password. Nothing new is ever hashed with bcrypt.
+ * @node-rs/bcrypt is pinned to 1.10.8, the last release with a native binary for every platform
+ * (1.10.9 and 2.0.0 ship linux-x64 only: the service would not start on macOS or arm64 images).
  */
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { hash, parseOptions, verify, type Options } from '@node-rs/argon2';

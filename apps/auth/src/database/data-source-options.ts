@@ -12,9 +12,14 @@ import { AdminTokenEntity } from '../admin-tokens/admin-token.entity';
 import { InitialSchema1764115200000 } from './migrations/1764115200000-initial-schema';
 import { LoginThrottle1764201600000 } from './migrations/1764201600000-login-throttle';
 import { LoginThrottleEntity } from '../throttle/login-throttle.entity';
+import { GroupsAndAudit1764288000000 } from './migrations/1764288000000-groups-and-audit';
+import { GroupEntity, GroupMemberEntity } from '../groups/group.entities';
+import { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
+import { RevocationEntity } from '../token/revocation.entity';
 
-export const ENTITIES = [AppEntity, UserEntity, DeviceEntity, SessionEntity, SigningKeyEntity, AdminTokenEntity, LoginThrottleEntity];
-export const MIGRATIONS = [InitialSchema1764115200000, LoginThrottle1764201600000];
+export const ENTITIES = [AppEntity, UserEntity, DeviceEntity, SessionEntity, SigningKeyEntity, AdminTokenEntity, LoginThrottleEntity,
+  GroupEntity, GroupMemberEntity, ImpersonationAuditEntity, RevocationEntity];
+export const MIGRATIONS = [InitialSchema1764115200000, LoginThrottle1764201600000, GroupsAndAudit1764288000000];
 
 export function dataSourceOptions(url: string, options: { poolSize: number; timeoutMs: number }): DataSourceOptions {
   return {

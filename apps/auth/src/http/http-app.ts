@@ -3,8 +3,9 @@
  * benchmark, so what is tested is what runs.
  *
  * Every reply carries helmet's security headers. The Content-Security-Policy is helmet's default,
- * narrowed to what Swagger UI at /docs loads: its scripts and stylesheet from this origin, one
- * inline <style> block (hence 'unsafe-inline' for styles, never for scripts), data: images.
+ * narrowed to what Swagger UI at /docs loads: its scripts and stylesheet from this origin, inline
+ * styles (the page's <style> blocks and those Swagger UI injects: without 'unsafe-inline' a
+ * browser blocks them; never allowed for scripts), data: images.
  * `upgrade-insecure-requests` is left out: on a service reached over plain HTTP (a LAN address,
  * or localhost in Safari, which upgrades even that) it turns /docs' own script and stylesheet
  * requests into https ones that fail; behind a TLS proxy, HSTS (kept) does that job.

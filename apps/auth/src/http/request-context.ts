@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { AppEntity } from '../apps/app.entity';
+import type { Principal } from '../callers/principal';
 
 /** Who is calling: resolved once per request from `access-token` by the CallerGuard. */
 export type Caller =
@@ -13,6 +14,8 @@ export interface ResolvedRequest extends Request {
   tenant?: AppEntity;
   /** The caller behind `access-token` (CallerGuard). */
   caller?: Caller;
+  /** The caller and the identity it acts as, after the impersonation headers (CallerGuard). */
+  principal?: Principal;
   /** The shape-checked impersonation headers, as decimal strings. */
   impersonation?: { groupId?: string; userId?: string };
   /** Set by the request-id middleware; echoed in `x-request-id` and in error logs. */

@@ -6,9 +6,11 @@ import { SetMetadata } from '@nestjs/common';
  *   client SDKs re-send a stale token).
  * - `admin`: an admin token of the app.
  * - `admin-or-open`: an admin token, or nobody at all when the app allows open registration.
+ * - `user`: a user's own endpoints: a user token acts as its user; an admin token, or the token of
+ *   a group owner or admin, acts for the user named by the `user_id` header.
  * - `none`: no app and no caller (health, docs).
  */
-export type RouteAccess = 'anonymous' | 'admin' | 'admin-or-open' | 'none';
+export type RouteAccess = 'anonymous' | 'admin' | 'admin-or-open' | 'user' | 'none';
 
 export const ROUTE_ACCESS = 'route-access';
 

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
-import { parseUserId } from '@app/contract';
+import { parseInt64Header, parseUserId } from '@app/contract';
 
 const MESSAGE = '$property must be a positive integer below 2^53 (a JSON number or a decimal string)';
 
@@ -17,6 +17,23 @@ export function IsUserIdField(options: ValidationOptions = {}): PropertyDecorato
     ValidateBy(
       { name: 'isUserId', validator: { validate: (value: unknown) => typeof value === 'number' && parseUserId(value) === value } },
       { message: MESSAGE, ...options },
+    ),
+  );
+}
+
+/**
+ * An int64 id from another service (a group id): a JSON number or a decimal string, kept as a
+ * decimal string since int64s beyond 2^53 are not exact as JS numbers.
+ */
+export function IsInt64Field(options: ValidationOptions = {}): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => {
+      const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+      return typeof text === 'string' ? (parseInt64Header(text) ?? value) : value;
+    }),
+    ValidateBy(
+      { name: 'isInt64', validator: { validate: (value: unknown) => typeof value === 'string' && parseInt64Header(value) === value } },
+      { message: '$property must be a positive int64 (a JSON number or a decimal string)', ...options },
     ),
   );
 }

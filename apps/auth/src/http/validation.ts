@@ -14,7 +14,7 @@ const VALIDATOR_OPTIONS = { whitelist: true, forbidUnknownValues: true } as cons
  * When a field breaks several rules, the message names the most basic one first: missing, then
  * wrong type, then the finer rules (class-validator reports them in no useful order).
  */
-const CONSTRAINT_PRIORITY = ['isDefined', 'isString', 'isArray', 'isUserId', 'isInt', 'isNotEmpty', 'arrayMinSize'];
+const CONSTRAINT_PRIORITY = ['isDefined', 'isString', 'isArray', 'isUserId', 'isInt64', 'isInt', 'isNotEmpty', 'arrayMinSize'];
 
 function rank(constraint: string): number {
   const index = CONSTRAINT_PRIORITY.indexOf(constraint);

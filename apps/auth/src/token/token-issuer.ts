@@ -32,6 +32,8 @@ export interface AccessTokenClaims {
   iat: number;
   exp: number;
   device_sn?: number;
+  /** RFC 8693: the real caller, when the token was issued during an impersonated call. */
+  act?: { sub: string };
 }
 
 @Injectable()
@@ -48,7 +50,7 @@ export class TokenIssuer {
     this.fileStoreKey = config.fileStoreSecret ?? secretBox.deriveKey('file-store');
   }
 
-  async issue(app: AppEntity, user: UserEntity, device?: DeviceLogin): Promise<TokenReply> {
+  async issue(app: AppEntity, user: UserEntity, device?: DeviceLogin, actor?: string): Promise<TokenReply> {
     const issuedAt = Math.floor(Date.now() / 1000);
     const expiresAt = issuedAt + app.tokenTtlSeconds;
     const jti = newJti();
@@ -65,6 +67,7 @@ export class TokenIssuer {
       iat: issuedAt,
       exp: expiresAt,
       ...(recorded ? { device_sn: recorded.deviceSn } : {}),
+      ...(actor ? { act: { sub: actor } } : {}),
     };
     const storeJti = newJti();
     const storeClaims = {

@@ -9,6 +9,7 @@ import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decora
 import { Access } from '../http/route-access';
 import type { ResolvedRequest } from '../http/request-context';
 import type { UserEntity } from '../users/user.entity';
+import { actorSubject } from '../callers/principal';
 
 const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED'] as const;
 
@@ -62,6 +63,8 @@ export class TokenController {
     const body = request.body as { device_guid?: string };
     const user = request.user as UserEntity;
     const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent: request.headers['user-agent'] } : undefined;
-    return this.issuer.issue(request.tenant!, user, device);
+    // Issued during an impersonated call: the token names the real caller (RFC 8693 `act`).
+    const actor = request.principal?.impersonated ? actorSubject(request.principal.caller) : undefined;
+    return this.issuer.issue(request.tenant!, user, device, actor);
   }
 }

@@ -8,6 +8,7 @@ import { TokenIssuer } from './token-issuer';
 import { LoginRecorder } from './login-recorder';
 import { CredentialsVerifier } from './credentials-verifier';
 import { AccessTokenVerifier } from './access-token-verifier';
+import { SessionsModule } from '../sessions/sessions.module';
 import { IdStrategy } from './strategies/id.strategy';
 import { LoginNameStrategy } from './strategies/login-name.strategy';
 import { UsernameStrategy } from './strategies/username.strategy';
@@ -25,9 +26,10 @@ import { ThrottleModule } from '../throttle/throttle.module';
     SigningKeysModule,
     CryptoModule,
     ThrottleModule,
+    SessionsModule,
   ],
   controllers: [TokenController],
   providers: [TokenIssuer, LoginRecorder, CredentialsVerifier, AccessTokenVerifier, IdStrategy, LoginNameStrategy, UsernameStrategy],
-  exports: [AccessTokenVerifier, TokenIssuer],
+  exports: [AccessTokenVerifier, TokenIssuer, SessionsModule],
 })
 export class TokenModule {}

@@ -4,9 +4,10 @@ import { UserEntity } from './user.entity';
 import { UsersService } from './users.service';
 import { UsersController } from './users.controller';
 import { CryptoModule } from '../crypto/crypto.module';
+import { SessionsModule } from '../sessions/sessions.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity]), CryptoModule],
+  imports: [TypeOrmModule.forFeature([UserEntity]), CryptoModule, SessionsModule],
   controllers: [UsersController],
   providers: [UsersService],
   exports: [UsersService],

@@ -4,7 +4,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, IsNull, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { uniqueViolation } from '@app/persistence';
@@ -14,7 +14,7 @@ import { passwordPolicyViolation } from './password-policy';
 import type { AppEntity } from '../apps/app.entity';
 import { PasswordHasher } from '../crypto/password-hasher';
 import { newUserId } from '../crypto/random-ids';
-import { SessionEntity } from '../token/session.entity';
+import { SessionRevoker } from '../sessions/session-revoker';
 
 export interface NewUser {
   username?: string;
@@ -38,6 +38,7 @@ export class UsersService {
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionRevoker,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
@@ -133,9 +134,7 @@ export class UsersService {
         throw new ApiError('USER_NOT_FOUND', `User does not exist: ${missing.join(', ')}`);
       }
       await manager.update(UserEntity, { appId, id: In(ids) }, { status });
-      if (status === UserStatus.Banned) {
-        await manager.update(SessionEntity, { appId, userId: In(ids), revokedAt: IsNull() }, { revokedAt: new Date() });
-      }
+      if (status === UserStatus.Banned) await this.sessions.revoke({ appId, userIds: ids }, manager);
     });
   }
 
