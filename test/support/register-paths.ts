@@ -9,5 +9,6 @@ register({
     '@app/config': ['libs/config/src'],
     '@app/contract': ['libs/contract/src'],
     '@app/persistence': ['libs/persistence/src'],
+    '@app/auth-client': ['libs/auth-client/src'],
   },
 });
