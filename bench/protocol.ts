@@ -60,8 +60,17 @@ export interface ServiceWindow {
   readonly eventLoopDelayP50Ms: number;
   readonly eventLoopDelayP99Ms: number;
   readonly eventLoopDelayMaxMs: number;
+  /** Share of the window the event loop spent running callbacks rather than waiting for I/O. */
+  readonly eventLoopUtilization: number;
   /** CPU time of the whole service process (event loop, libuv threads, embedded database), in ms. */
   readonly cpuMs: number;
+  /**
+   * The event-loop thread alone (Linux: /proc/self/task/<pid>/schedstat; NaN elsewhere): time it
+   * ran on a core, and time it was ready to run but waited for one (taken by argon2 threads or by
+   * other processes), in ms.
+   */
+  readonly loopThreadCpuMs: number;
+  readonly loopThreadWaitMs: number;
   readonly elapsedMs: number;
 }
 

@@ -24,10 +24,16 @@ export interface RowResult {
   readonly eventLoopDelayP50Ms: number;
   readonly eventLoopDelayP99Ms: number;
   readonly eventLoopDelayMaxMs: number;
+  /** Share of the window the event loop was running callbacks. */
+  readonly eventLoopUtilization: number;
   /** Cores the service process kept busy during the window. */
   readonly serviceCpuCores: number;
   /** Service CPU time per counted response, in ms. */
   readonly cpuMsPerRequest: number;
+  /** Event-loop thread CPU time per counted response, in ms (Linux). */
+  readonly loopCpuMsPerRequest: number;
+  /** Share of the window the event-loop thread was ready to run but had no core (Linux). */
+  readonly loopWaitingShare: number;
   /** Cores busy with neither the service nor the load generator during the window (other work on the machine). */
   readonly otherCpuCores: number;
 }
@@ -89,7 +95,7 @@ export function hashOnlyLines(hashOnly: HashOnlyLine, argon2: Argon2Params): str
 }
 
 export function table(rows: readonly RowResult[]): string {
-  const header = ['Row', 'c', 'req/s', 'of hash-only', 'p50 ms', 'p99 ms', 'loop delay p99 ms', 'service CPU', 'CPU ms/req', 'errors'];
+  const header = ['Row', 'c', 'req/s', 'of hash-only', 'p50 ms', 'p99 ms', 'loop delay p99 ms', 'loop waits for a core', 'CPU ms/req', 'of which loop', 'errors'];
   const body = rows.map((row) => [
     row.label,
     String(row.concurrency),
@@ -98,11 +104,12 @@ export function table(rows: readonly RowResult[]): string {
     fixed(row.p50Ms, 1),
     fixed(row.p99Ms, 1),
     fixed(row.eventLoopDelayP99Ms, 1),
-    `${fixed(row.serviceCpuCores, 2)} cores`,
-    fixed(row.cpuMsPerRequest, 2),
+    percent(row.loopWaitingShare),
+    fixed(row.cpuMsPerRequest, 1),
+    fixed(row.loopCpuMsPerRequest, 2),
     errorText(row.errors),
   ]);
-  for (const name of NOT_BUILT) body.push([name, '-', 'n/a (not built yet)', '', '', '', '', '', '', '']);
+  for (const name of NOT_BUILT) body.push([name, '-', 'n/a (not built yet)', ...header.slice(3).map(() => '')]);
   return markdownTable(header, body);
 }
 

@@ -9,13 +9,15 @@
  *   npm run bench -- --argon2 m=65536,t=3,p=4  other argon2id parameters (memory KiB, time, lanes)
  *   DATABASE_URL=postgresql://… npm run bench -- --fresh-db
  *                                              in a new database bench_<timestamp>, dropped after
+ *   npm run bench -- --only 'POST /token/user' --cpu-prof /tmp/prof
+ *                                              some rows only; a CPU profile of the service
  *
  * docs/performance.md says what each row means and records a run.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load';
 import { planRows, USER_AGENT, type RowPlan } from './rows';
@@ -58,6 +60,10 @@ interface Options {
   /** ARGON2_* variables for the service's configuration. */
   readonly argon2Env: Record<string, string>;
   readonly users: number | undefined;
+  /** Only the rows whose label contains this text. */
+  readonly only: string | undefined;
+  /** Folder for a V8 CPU profile of the service process (`node --cpu-prof`), written when it stops. */
+  readonly cpuProfDir: string | undefined;
 }
 
 async function main(): Promise<void> {
@@ -72,7 +78,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'im-auth-bench-'));
   const child = fork(join(__dirname, 'server.ts'), ['--hash-seconds', String(durations.hashSeconds), '--users', String(durations.users)], {
     cwd: ROOT,
-    execArgv: ['-r', '@swc-node/register'],
+    execArgv: ['-r', '@swc-node/register', ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {
       ...process.env,
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
     );
 
     const rows: RowResult[] = [];
-    for (const plan of planRows(ready)) {
+    for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
       const row = await measureRow(service, ready, plan, hashOnly, durations);
       rows.push(row);
       console.log(
@@ -196,6 +202,7 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
   );
   if (!windowReply) throw new Error(`${plan.label}: the measurement window never closed`);
   const window = await windowReply;
+  const answered = Math.max(1, load.completed + Object.values(load.errors).reduce((sum, n) => sum + n, 0));
 
   return {
     label: plan.label,
@@ -214,9 +221,12 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
     eventLoopDelayP50Ms: window.eventLoopDelayP50Ms,
     eventLoopDelayP99Ms: window.eventLoopDelayP99Ms,
     eventLoopDelayMaxMs: window.eventLoopDelayMaxMs,
+    eventLoopUtilization: window.eventLoopUtilization,
     serviceCpuCores: window.cpuMs / window.elapsedMs,
     otherCpuCores: Math.max(0, machineBusy.cores - machineBusy.runnerCores - window.cpuMs / window.elapsedMs),
-    cpuMsPerRequest: window.cpuMs / Math.max(1, load.completed + Object.values(load.errors).reduce((sum, n) => sum + n, 0)),
+    cpuMsPerRequest: window.cpuMs / answered,
+    loopCpuMsPerRequest: window.loopThreadCpuMs / answered,
+    loopWaitingShare: window.loopThreadWaitMs / window.elapsedMs,
   };
 }
 
@@ -247,11 +257,20 @@ function parseOptions(): Options {
       'fresh-db': { type: 'boolean', default: false },
       argon2: { type: 'string' },
       users: { type: 'string' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const users = values.users === undefined ? undefined : Number(values.users);
   if (users !== undefined && !(Number.isInteger(users) && users >= 1)) throw new UsageError('--users must be a positive integer');
-  return { quick: values.quick, freshDb: values['fresh-db'], argon2Env: argon2Env(values.argon2), users };
+  return {
+    quick: values.quick,
+    freshDb: values['fresh-db'],
+    argon2Env: argon2Env(values.argon2),
+    users,
+    only: values.only,
+    cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+  };
 }
 
 /** `m=65536,t=3,p=4` (any subset) → ARGON2_MEMORY_KIB, ARGON2_TIME_COST, ARGON2_PARALLELISM; the service validates the values. */

@@ -10,7 +10,8 @@
  *    CPU time over a window, wait until idle, stop.
  */
 import 'reflect-metadata';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
@@ -135,27 +136,48 @@ async function registerUsers(service: UsersService, app: AppEntity, count: numbe
 class MeasurementWindow {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private cpuAtStart = process.cpuUsage();
+  private loopThreadAtStart = loopThreadSchedule();
+  private utilizationAtStart: EventLoopUtilization = performance.eventLoopUtilization();
   private startedAt = performance.now();
 
   start(): void {
     this.loopDelay.reset();
     this.loopDelay.enable();
     this.cpuAtStart = process.cpuUsage();
+    this.loopThreadAtStart = loopThreadSchedule();
+    this.utilizationAtStart = performance.eventLoopUtilization();
     this.startedAt = performance.now();
   }
 
   stop(): ServiceWindow {
     this.loopDelay.disable();
     const cpu = process.cpuUsage(this.cpuAtStart);
+    const loopThread = loopThreadSchedule();
     // The histogram holds the time between samples: what exceeds the interval is the delay.
     const delay = (nanoseconds: number): number => (this.loopDelay.count > 0 ? Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS) : 0);
     return {
       eventLoopDelayP50Ms: delay(this.loopDelay.percentile(50)),
       eventLoopDelayP99Ms: delay(this.loopDelay.percentile(99)),
       eventLoopDelayMaxMs: delay(this.loopDelay.max),
+      eventLoopUtilization: performance.eventLoopUtilization(this.utilizationAtStart).utilization,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      loopThreadCpuMs: loopThread.onCpuMs - this.loopThreadAtStart.onCpuMs,
+      loopThreadWaitMs: loopThread.waitingMs - this.loopThreadAtStart.waitingMs,
       elapsedMs: performance.now() - this.startedAt,
     };
+  }
+}
+
+/**
+ * The scheduler's account of the event-loop thread (whose thread id is the process id): time on a
+ * core and time spent runnable but waiting for one. Linux only; NaN elsewhere.
+ */
+function loopThreadSchedule(): { onCpuMs: number; waitingMs: number } {
+  try {
+    const [onCpuNs, waitingNs] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return { onCpuMs: onCpuNs / 1e6, waitingMs: waitingNs / 1e6 };
+  } catch {
+    return { onCpuMs: NaN, waitingMs: NaN }; // not Linux, or no scheduler statistics: the columns show '-'
   }
 }
 

@@ -109,6 +109,6 @@ describe('libs/auth-client in another service', () => {
     const perSecond = count / (Number(process.hrtime.bigint() - started) / 1e9);
     console.log(`auth-client: ${Math.round(perSecond)} verifications/s`);
     // A loose floor that holds on a busy CI machine; the benchmark measures the real figure.
-    expect(perSecond).toBeGreaterThan(5000);
+    expect(perSecond).toBeGreaterThan(1000);
   });
 });

@@ -24,7 +24,7 @@ describe('users imported with bcrypt hashes', () => {
   beforeAll(async () => {
     service = await TestService.start();
     tenant = await service.createApp({ defaultRegion: 'CN' });
-    bcrypt = await bcryptHash(PASSWORD, { cost: 10 });
+    bcrypt = await bcryptHash(PASSWORD, 10);
   });
   afterAll(() => service.close());
 
@@ -106,23 +106,21 @@ describe('npm run cli -- user import', () => {
   it('imports one user a line, reports each refused line by number, and the imported users log in', async () => {
     const tenant = await service.createApp({ defaultRegion: 'CN' });
     await service.createUser(tenant.app, { username: 'already_here' });
-    const bcrypt = await bcryptHash(PASSWORD, { cost: 10 });
+    const bcrypt = await bcryptHash(PASSWORD, 10);
     const file = join(dir, 'users.jsonl');
-    writeFileSync(
-      file,
-      [
-        JSON.stringify({ username: 'cli_import_1', password_hash: bcrypt }),
-        JSON.stringify({ mobile: '13800138099', email: null, password_hash: bcrypt }),
-        '',
-        JSON.stringify({ username: 'already_here', password_hash: bcrypt }),
-        '{"username": "broken"',
-        JSON.stringify({ username: 'no_hash' }),
-        JSON.stringify({ username: 'weak_hash', password_hash: 'plain text' }),
-        JSON.stringify({ username: 'extra', password: PASSWORD, password_hash: bcrypt }),
-        JSON.stringify({ email: 'imported@example.com', password_hash: bcrypt }),
-        '',
-      ].join('\n'),
-    );
+    const lines = [
+      JSON.stringify({ username: 'cli_import_1', password_hash: bcrypt }),
+      JSON.stringify({ mobile: '13800138099', email: null, password_hash: bcrypt }),
+      '',
+      JSON.stringify({ username: 'already_here', password_hash: bcrypt }),
+      '{"username": "broken"',
+      JSON.stringify({ username: 'no_hash' }),
+      JSON.stringify({ username: 'weak_hash', password_hash: 'plain text' }),
+      JSON.stringify({ username: 'extra', password: PASSWORD, password_hash: bcrypt }),
+      JSON.stringify({ email: 'imported@example.com', password_hash: bcrypt }),
+      '',
+    ];
+    writeFileSync(file, `\uFEFF${lines.join('\n')}`); // with a byte-order mark, as some exporters write
 
     const result = await runCli(['user', 'import', '--app', tenant.app.id, '--file', file], env());
     expect(result.code).toBe(0);

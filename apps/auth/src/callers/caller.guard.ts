@@ -55,19 +55,22 @@ export class CallerGuard implements CanActivate {
     if (groupId !== undefined && userId !== undefined) {
       throw new ApiError('BAD_PARAMETER', 'group_id and user_id headers cannot be sent together');
     }
-    const impersonating = groupId !== undefined || userId !== undefined;
+    const headersSent = groupId !== undefined || userId !== undefined;
 
     const token = request.headers['access-token'];
     if (Array.isArray(token)) throw new ApiError('BAD_PARAMETER', 'access-token header is given more than once');
     // Login routes: a stale token is ignored, unless an impersonation header gives it a meaning.
-    const caller = access === 'anonymous' && !impersonating ? ANONYMOUS : token ? await this.resolve(token, app.id) : ANONYMOUS;
+    const caller = access === 'anonymous' && !headersSent ? ANONYMOUS : token ? await this.resolve(token, app.id) : ANONYMOUS;
     const acting = await this.acting(app, caller, groupId, userId);
-    const principal: Principal = { caller, acting, impersonated: impersonating };
+    // A user naming itself in user_id acts as itself: no impersonation, no audit row.
+    const actsAsItself = caller.kind === 'user' && acting.kind === 'user' && acting.userId === caller.userId;
+    const impersonated = headersSent && !actsAsItself;
+    const principal: Principal = { caller, acting, impersonated };
     request.caller = caller;
     request.principal = principal;
 
     this.enforce(access, app, principal, Boolean(token));
-    if (impersonating) {
+    if (impersonated) {
       await this.audit.record({ appId: app.id, principal, method: request.method, path: request.path, clientIp: request.ip });
     }
     return true;

@@ -5,6 +5,7 @@ import { dataSourceOptions } from '../database/data-source-options';
 import { AppsModule } from '../apps/apps.module';
 import { UsersModule } from '../users/users.module';
 import { AdminTokensModule } from '../admin-tokens/admin-tokens.module';
+import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 
 /** The operator CLI's slice of the service: the same services, no HTTP. */
 @Module({})
@@ -18,6 +19,7 @@ export class CliModule {
         AppsModule,
         UsersModule,
         AdminTokensModule,
+        SigningKeysModule,
       ],
     };
   }

@@ -10,6 +10,7 @@ import { ApiError } from '@app/contract';
 import { AppsService } from '../apps/apps.service';
 import { UsersService } from '../users/users.service';
 import { AdminTokensService } from '../admin-tokens/admin-tokens.service';
+import { SigningKeysService } from '../signing-keys/signing-keys.service';
 import type { AppEntity } from '../apps/app.entity';
 
 export class UsageError extends Error {}
@@ -29,6 +30,11 @@ export const USAGE = `Usage: npm run cli -- <command> [options]
   admin-token create --app APP_ID [--label LABEL]
   admin-token list --app APP_ID
   admin-token revoke (--token TOKEN | --id ID)
+  keys rotate
+        Retires the active signing key and makes a new one: {"kid": NEW, "retired": OLD}. Tokens
+        signed with the old key verify until they expire; running instances switch within 30 s.
+  keys list
+        Every signing key, oldest first: kid, created_at, retired_at, active.
 
 Without DATABASE_URL the CLI uses the embedded database in DATA_DIR, through the running service
 when \`npm start\` is up.`;
@@ -149,6 +155,16 @@ export const COMMANDS: Record<string, Command> = {
     const target = values.token ?? values.id;
     if (!target) throw new UsageError('admin-token revoke needs --token or --id');
     return { revoked: await context.get(AdminTokensService).revoke(target) };
+  },
+
+  'keys rotate': async (context, args) => {
+    parse(args, {});
+    return context.get(SigningKeysService).rotate();
+  },
+
+  'keys list': async (context, args) => {
+    parse(args, {});
+    return context.get(SigningKeysService).list();
   },
 };
 

@@ -56,7 +56,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return plain(ErrorCatalogue.DATABASE_UNAVAILABLE);
     }
     this.logger.error(
-      `[${request.requestId ?? '-'}] unexpected error on ${request.method} ${request.path}`,
+      `[${request.requestId ?? '-'}] unexpected error on ${request.method} ${request.originalUrl.split('?')[0]}`,
       exception instanceof Error ? exception.stack : String(exception),
     );
     return plain(ErrorCatalogue.INTERNAL);

@@ -17,7 +17,8 @@ export class JsonBodyMiddleware implements NestMiddleware {
   private readonly parse: RequestHandler;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
-    this.parse = json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
+    // No inflate: login bodies are tiny, and a compressed body is one more thing to get wrong (415).
+    this.parse = json({ limit: config.bodyLimitBytes, strict: true, inflate: false, type: () => true });
   }
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {

@@ -48,7 +48,13 @@ export async function validateBody<T extends object>(dtoClass: ClassConstructor<
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ApiError('BAD_PARAMETER', 'Request body must be a JSON object');
   }
-  const instance = plainToInstance(dtoClass, body);
+  let instance: T;
+  try {
+    instance = plainToInstance(dtoClass, body);
+  } catch {
+    // class-transformer throws on some hostile shapes (a nested "constructor" key, for one).
+    throw new ApiError('BAD_PARAMETER', 'Request body has fields that cannot be read');
+  }
   const errors = await validate(instance, VALIDATOR_OPTIONS);
   if (errors.length > 0) throw badParameter(errors);
   return instance;

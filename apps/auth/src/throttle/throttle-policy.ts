@@ -6,6 +6,7 @@
  * (15 minutes) an attacker gets about a hundred guesses a day per account: NIST SP 800-63B's
  * limit of 100 consecutive failures. Counters start again after a quiet period.
  */
+import { createHash } from 'node:crypto';
 import type { LoginIdentifier } from '../users/identifiers';
 
 export interface ThrottleSettings {
@@ -31,12 +32,17 @@ export function accountKey(appId: string, userId: number | undefined, lookup: Ac
     case 'id':
       return `user:${appId}:${lookup.id}`;
     case 'username':
-      return `name:${appId}:u:${lookup.key}`;
+      return nameKey(appId, 'u', lookup.key);
     case 'mobile':
-      return `name:${appId}:m:${lookup.e164}`;
+      return nameKey(appId, 'm', lookup.e164);
     case 'email':
-      return `name:${appId}:e:${lookup.address}`;
+      return nameKey(appId, 'e', lookup.address);
   }
+}
+
+/** Names are whatever a client sent: hashed, so a key has a fixed size and only safe characters. */
+function nameKey(appId: string, kind: string, name: string): string {
+  return `name:${appId}:${kind}:${createHash('sha256').update(name).digest('base64url')}`;
 }
 
 export function ipKey(appId: string, ip: string): string {

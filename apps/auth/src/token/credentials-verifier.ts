@@ -17,7 +17,7 @@ import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { UsersService, type UserLookup } from '../users/users.service';
 import { UserEntity, UserStatus } from '../users/user.entity';
-import { isPasswordTooLong } from '../users/password-policy';
+import { hasLoneSurrogate, isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { AppEntity } from '../apps/app.entity';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
@@ -38,6 +38,7 @@ export class CredentialsVerifier {
     if (isPasswordTooLong(password, this.config.passwordMaxLength)) {
       throw new ApiError('BAD_PARAMETER', `password must be at most ${this.config.passwordMaxLength} characters`);
     }
+    if (hasLoneSurrogate(password)) throw new ApiError('BAD_PARAMETER', 'password must be valid Unicode (it has a lone surrogate)');
     const user = await this.users.findForLogin(app.id, lookup);
 
     const settings = throttleSettings(app);

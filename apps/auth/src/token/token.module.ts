@@ -4,6 +4,9 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SessionEntity } from './session.entity';
 import { TokenController } from './token.controller';
+import { TokenVerificationController } from './token-verification.controller';
+import { WellKnownController } from './well-known.controller';
+import { RevocationLog } from './revocation-log';
 import { TokenIssuer } from './token-issuer';
 import { LoginRecorder } from './login-recorder';
 import { CredentialsVerifier } from './credentials-verifier';
@@ -28,8 +31,17 @@ import { ThrottleModule } from '../throttle/throttle.module';
     ThrottleModule,
     SessionsModule,
   ],
-  controllers: [TokenController],
-  providers: [TokenIssuer, LoginRecorder, CredentialsVerifier, AccessTokenVerifier, IdStrategy, LoginNameStrategy, UsernameStrategy],
+  controllers: [TokenController, TokenVerificationController, WellKnownController],
+  providers: [
+    TokenIssuer,
+    LoginRecorder,
+    CredentialsVerifier,
+    AccessTokenVerifier,
+    RevocationLog,
+    IdStrategy,
+    LoginNameStrategy,
+    UsernameStrategy,
+  ],
   exports: [AccessTokenVerifier, TokenIssuer, SessionsModule],
 })
 export class TokenModule {}

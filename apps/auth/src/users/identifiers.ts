@@ -18,7 +18,7 @@ export const EMAIL_MAX_LENGTH = 254;
 
 const USERNAME_SHAPE = /^[A-Za-z0-9_\p{Script=Han}]+$/u;
 const ALL_DIGITS = /^[0-9]+$/;
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 
 export type LoginIdentifier =
   | { readonly kind: 'username'; readonly key: string }

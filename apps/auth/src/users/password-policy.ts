@@ -14,10 +14,19 @@ export function passwordPolicyViolation(password: string, limits: PasswordLimits
   if (length < limits.minLength) return `${field} must be at least ${limits.minLength} characters`;
   if (length > limits.maxLength) return `${field} must be at most ${limits.maxLength} characters`;
   if (password.includes('\u0000')) return `${field} must not contain NUL characters`;
+  if (hasLoneSurrogate(password)) return `${field} must be valid Unicode (it has a lone surrogate)`;
   return undefined;
 }
 
 export function isPasswordTooLong(password: string, maxLength: number): boolean {
   // Cheap bound first: a string of more UTF-16 units than 2x the limit cannot fit.
   return password.length > maxLength * 2 || [...password].length > maxLength;
+}
+
+/**
+ * A lone UTF-16 surrogate has no UTF-8 form: it would be hashed as U+FFFD, so different
+ * passwords would hash alike. Such passwords are refused, at registration and at login.
+ */
+export function hasLoneSurrogate(password: string): boolean {
+  return /\p{Cs}/u.test(password);
 }

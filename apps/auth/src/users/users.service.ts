@@ -94,7 +94,9 @@ export class UsersService {
   }
 
   /** One query, whatever the identifier kind. */
-  findForLogin(appId: string, lookup: UserLookup): Promise<UserEntity | null> {
+  async findForLogin(appId: string, lookup: UserLookup): Promise<UserEntity | null> {
+    // No identifier holds a NUL (and PostgreSQL refuses one in text): such a name matches nobody.
+    if (Object.values(lookup).some((value) => typeof value === 'string' && value.includes('\u0000'))) return null;
     switch (lookup.kind) {
       case 'id':
         return this.users.findOneBy({ appId, id: lookup.id });
@@ -140,18 +142,18 @@ export class UsersService {
 
   private checkIdentifiers(app: AppEntity, input: Omit<NewUser, 'password'>): Partial<UserEntity> {
     const identifiers: Partial<UserEntity> = { username: null, usernameKey: null, mobile: null, email: null };
-    if (input.username !== undefined) {
+    if (input.username != null) {
       const checked = checkUsername(input.username, app.reservedUsernamePrefixes);
       if (!checked.ok) throw new ApiError('BAD_PARAMETER', checked.reason);
       identifiers.username = checked.value.username;
       identifiers.usernameKey = checked.value.key;
     }
-    if (input.mobile !== undefined) {
+    if (input.mobile != null) {
       const checked = checkMobile(input.mobile, app.defaultRegion);
       if (!checked.ok) throw new ApiError('BAD_PARAMETER', checked.reason);
       identifiers.mobile = checked.value;
     }
-    if (input.email !== undefined) {
+    if (input.email != null) {
       const checked = checkEmail(input.email);
       if (!checked.ok) throw new ApiError('BAD_PARAMETER', checked.reason);
       identifiers.email = checked.value;

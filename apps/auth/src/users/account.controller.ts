@@ -1,0 +1,122 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ErrorName } from '@app/contract';
+import { AccountService } from './account.service';
+import { ChangePasswordDto, DeleteUserDto, DeviceSnQuery, OptionalDeviceSnQuery, SetPasswordDto } from './dto/account.dto';
+import { DeviceListItem, ImpersonationRecord } from './dto/account-replies';
+import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
+import { Access } from '../http/route-access';
+import { Tenant } from '../http/tenant.decorator';
+import { Auth } from '../callers/auth.decorator';
+import type { Principal } from '../callers/principal';
+import type { AppEntity } from '../apps/app.entity';
+import type { ResolvedRequest } from '../http/request-context';
+import { clientIpOf } from '../token/strategies/tenant-of';
+
+/** What CallerGuard may answer on any of these routes. */
+const CALLER_ERRORS: ErrorName[] = ['ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION', 'NOT_GROUP_MEMBER', 'NEEDS_GROUP_ADMIN'];
+
+const ACTING_FOR =
+  "The user's own access-token acts as the user; an admin access-token, or a group owner's or admin's, acts for the user named by the user_id header.";
+
+/**
+ * The platform's endpoints of a user's own account. Each acts as the user CallerGuard resolved
+ * (`@Access('user')`); AccountService decides which callers may do what beyond that.
+ */
+@ApiTags('user')
+@PlatformHeaders()
+@Access('user')
+@Controller('user')
+export class AccountController {
+  constructor(private readonly account: AccountService) {}
+
+  @Post('change_password')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Change your own password',
+    description: "The user's own access-token only (no user_id header). Every other session of the user is revoked; the calling one stays.",
+  })
+  @ApiEnvelope('boolean')
+  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND')
+  async changePassword(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: ChangePasswordDto, @Req() request: ResolvedRequest): Promise<boolean> {
+    const oldPassword = { password: body.old_password, field: 'old_password', clientIp: clientIpOf(request) };
+    await this.account.changePassword(app, principal, oldPassword, body.new_password);
+    return true;
+  }
+
+  @Post('change_password_admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Set a user's password (admin)",
+    description: 'An admin access-token with the user_id header. Every session of the user is revoked.',
+  })
+  @ApiEnvelope('boolean')
+  @ApiErrors(...CALLER_ERRORS, 'USER_NOT_FOUND')
+  async changePasswordAdmin(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: SetPasswordDto): Promise<boolean> {
+    await this.account.setPasswordAsAdmin(app, principal, body.password);
+    return true;
+  }
+
+  @Post('delete')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Delete a user',
+    description:
+      "The user's own access-token with the password, or an admin access-token with the user_id header (no password). " +
+      "The user's sessions are revoked; devices and group memberships are deleted with the user.",
+  })
+  @ApiEnvelope('boolean')
+  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND')
+  async deleteUser(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeleteUserDto, @Req() request: ResolvedRequest): Promise<boolean> {
+    const password = body.password === undefined ? undefined : { password: body.password, field: 'password', clientIp: clientIpOf(request) };
+    await this.account.deleteUser(app, principal, password);
+    return true;
+  }
+
+  @Get('device/list')
+  @ApiOperation({ summary: "List the user's devices, by device_sn", description: ACTING_FOR })
+  @ApiEnvelope([DeviceListItem])
+  @ApiErrors(...CALLER_ERRORS)
+  async listDevices(@Tenant() app: AppEntity, @Auth() principal: Principal): Promise<DeviceListItem[]> {
+    return (await this.account.listDevices(app, principal)).map(DeviceListItem.of);
+  }
+
+  @Post('device/remove')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Remove one of the user\'s devices',
+    description: `Its sessions are revoked and the device is forgotten with its push token. ${ACTING_FOR}`,
+  })
+  @ApiEnvelope('boolean')
+  @ApiErrors(...CALLER_ERRORS)
+  async removeDevice(@Tenant() app: AppEntity, @Auth() principal: Principal, @Query() query: DeviceSnQuery): Promise<boolean> {
+    await this.account.removeDevice(app, principal, query.device_sn);
+    return true;
+  }
+
+  @Post('kick')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Sign the user out of one device, or of all',
+    description:
+      'The sessions of the device (without device_sn: every session of the user) are revoked and each device gets a new push ' +
+      `token, so the old one stops working; the devices stay registered with their device_sn. ${ACTING_FOR}`,
+  })
+  @ApiEnvelope('boolean')
+  @ApiErrors(...CALLER_ERRORS)
+  async kick(@Tenant() app: AppEntity, @Auth() principal: Principal, @Query() query: OptionalDeviceSnQuery): Promise<boolean> {
+    await this.account.kick(app, principal, query.device_sn);
+    return true;
+  }
+
+  @Get('impersonations')
+  @ApiOperation({
+    summary: 'The calls that acted as the user',
+    description: `Calls made through the user_id header, newest first (at most 100). ${ACTING_FOR} Such a call is itself recorded.`,
+  })
+  @ApiEnvelope([ImpersonationRecord])
+  @ApiErrors(...CALLER_ERRORS)
+  async impersonations(@Tenant() app: AppEntity, @Auth() principal: Principal): Promise<ImpersonationRecord[]> {
+    return (await this.account.impersonations(app, principal)).map(ImpersonationRecord.of);
+  }
+}

@@ -1,0 +1,62 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { DevicePlatform, type DeviceEntity } from '../../devices/device.entity';
+import type { ImpersonationAuditEntity } from '../../audit/impersonation-audit.entity';
+
+/** One of the user's devices, in the platform's shape. */
+export class DeviceListItem {
+  @ApiProperty({ example: 1, description: "The device's serial number among the user's devices (int32)" })
+  device_sn!: number;
+
+  @ApiProperty({ enum: [0, 1, 2, 3, 4, 5, 6], example: DevicePlatform.Ios, description: '1 ios, 2 android, 3 windows, 4 mac, 5 linux, 6 web; 0 not recognized' })
+  platform!: DevicePlatform;
+
+  @ApiProperty({ example: 'IMClient/3.2 (iPhone; iOS 17.4; Scale/3.00)', nullable: true, type: String, description: 'As sent at its last login' })
+  user_agent!: string | null;
+
+  @ApiProperty({ example: 2302128618880 })
+  user_id!: number;
+
+  static of(device: DeviceEntity): DeviceListItem {
+    return { device_sn: device.deviceSn, platform: device.platform, user_agent: device.userAgent, user_id: device.userId };
+  }
+}
+
+/** One call that acted as the user through an impersonation header. */
+export class ImpersonationRecord {
+  @ApiProperty({ enum: ['admin', 'user'], description: 'Who really called: an admin token, or a group owner or admin' })
+  caller_kind!: 'admin' | 'user';
+
+  @ApiProperty({ example: '3f0c8a52-4d8e-4b7a-9f51-1c2e3d4f5a6b', description: "The admin token's id, or the calling user's id (as a string)" })
+  caller_id!: string;
+
+  @ApiProperty({ example: 2302128618880, nullable: true, type: Number })
+  acting_user_id!: number | null;
+
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'int64 as a decimal string' })
+  acting_group_id!: string | null;
+
+  @ApiProperty({ example: 'POST' })
+  method!: string;
+
+  @ApiProperty({ example: '/user/kick' })
+  path!: string;
+
+  @ApiProperty({ example: '203.0.113.7', nullable: true, type: String })
+  client_ip!: string | null;
+
+  @ApiProperty({ example: 1764288000000, description: 'When, in milliseconds since the epoch (as `expire` in a token reply)' })
+  at!: number;
+
+  static of(row: ImpersonationAuditEntity): ImpersonationRecord {
+    return {
+      caller_kind: row.callerKind,
+      caller_id: row.callerId,
+      acting_user_id: row.actingUserId,
+      acting_group_id: row.actingGroupId,
+      method: row.method,
+      path: row.path,
+      client_ip: row.clientIp,
+      at: row.at.getTime(),
+    };
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Verifying tokens elsewhere: the JWKS, signing-key rotation (across instances and from the CLI),
+ * introspection, revoking a token, and the revocation log other services poll.
+ *
+ * Rotation changes the active key for every test process on the shared test database. That is
+ * safe (retired keys keep verifying), and nothing here assumes which key is active except right
+ * after its own rotation.
+ */
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sign, verify } from 'jsonwebtoken';
+import { IsNull } from 'typeorm';
+import { TestService, TEST_MASTER_KEY, decodeJwt, expectError, type TestApp } from '../support/test-service';
+import { runCli } from '../support/processes';
+import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-keys.service';
+import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.entity';
+import { RevocationLog } from '../../apps/auth/src/token/revocation-log';
+import type { UserEntity } from '../../apps/auth/src/users/user.entity';
+
+const PASSWORD = 'correct horse battery';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('verifying tokens elsewhere', () => {
+  let service: TestService;
+  /**
+   * A second instance on the same database. It stays up until the end: Passport keeps one global
+   * strategy per name, so the last instance started logs users in for both, and closing it early
+   * would leave the first instance's login routes on a closed pool.
+   */
+  let other: TestService;
+  let tenant: TestApp;
+  let user: UserEntity;
+
+  beforeAll(async () => {
+    service = await TestService.start();
+    other = await TestService.start();
+    tenant = await service.createApp();
+    user = await service.createUser(tenant.app, { username: 'verified_user' });
+  });
+  afterAll(async () => {
+    await service.close();
+    await other.close();
+  });
+
+  const login = async (on: TestService = service, body: Record<string, unknown> = {}): Promise<string> => {
+    const reply = await on.post('/token/user', { appId: tenant.app.id, body: { name: user.username, password: PASSWORD, ...body } });
+    expect(reply.body.code).toBe(200);
+    return reply.body.data.token as string;
+  };
+  const introspect = (token: unknown, as: TestApp = tenant, on: TestService = service) =>
+    on.post('/token/introspect', { appId: as.app.id, token: as.adminToken, body: { token } });
+  const jwks = (on: TestService = service) => on.call<{ keys: Array<JsonWebKey & { kid: string }> }>('GET', '/.well-known/jwks.json');
+  const revocations = (since?: number | string) =>
+    service.call('GET', since === undefined ? '/token/revocations' : `/token/revocations?since=${since}`);
+  const activeKid = async () =>
+    (await service.dataSource.getRepository(SigningKeyEntity).findOneByOrFail({ retiredAt: IsNull() })).kid;
+
+  describe('GET /.well-known/jwks.json', () => {
+    it('answers the bare RFC 7517 document, cacheable, without app_id', async () => {
+      const reply = await jwks();
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(Object.keys(reply.body)).toEqual(['keys']);
+      expect(reply.body.keys.length).toBeGreaterThanOrEqual(1);
+      for (const key of reply.body.keys) {
+        expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+        expect(key).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB' });
+      }
+    });
+
+    it('lists the key that verifies an issued token, by its kid', async () => {
+      const token = await login();
+      const { header } = decodeJwt(token);
+      const jwk = (await jwks()).body.keys.find((key) => key.kid === header.kid);
+      expect(jwk).toBeDefined();
+      const claims = verify(token, createPublicKey({ key: jwk!, format: 'jwk' }), { algorithms: ['RS256'], issuer: 'im-auth' });
+      expect(claims).toMatchObject({ sub: String(user.id), app_id: tenant.app.id });
+    });
+
+    it('leaves out a key retired for longer than any token can live', async () => {
+      const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+      const kid = `ancient-${Date.now()}`;
+      await service.dataSource.query(
+        `INSERT INTO signing_key (kid, algorithm, public_key, private_key_sealed, created_at, retired_at)
+         VALUES ($1, 'RS256', $2, 'v1.x.x.x', now() - interval '800 days', now() - interval '400 days')`,
+        [kid, publicKey],
+      );
+      await service.nest.get(SigningKeysService).refresh();
+      expect((await jwks()).body.keys.map((key) => key.kid)).not.toContain(kid);
+    });
+  });
+
+  describe('key rotation', () => {
+    it('signs new tokens with the new key while tokens of the old one keep working', async () => {
+      const oldToken = await login();
+      const oldKid = decodeJwt(oldToken).header.kid;
+
+      const rotated = await service.nest.get(SigningKeysService).rotate();
+      expect(rotated.retired).toBe(oldKid);
+      expect(rotated.kid).not.toBe(oldKid);
+      expect(await activeKid()).toBe(rotated.kid);
+
+      const newToken = await login();
+      expect(decodeJwt(newToken).header.kid).toBe(rotated.kid);
+      expect((await introspect(oldToken)).body.data.active).toBe(true);
+      expect((await introspect(newToken)).body.data.active).toBe(true);
+
+      const kids = (await jwks()).body.keys.map((key) => key.kid);
+      expect(kids[0]).toBe(rotated.kid);
+      expect(kids).toContain(oldKid);
+
+      // The old token still authenticates a user route: it revokes itself.
+      const revoked = await service.post('/token/revoke', { appId: tenant.app.id, token: oldToken });
+      expect(revoked.body).toEqual({ code: 200, message: null, data: true });
+    });
+
+    it('reaches another instance: it signs with the new key after its refresh', async () => {
+      await other.nest.get(SigningKeysService).refresh();
+      const before = decodeJwt(await login(other)).header.kid;
+      const rotated = await service.nest.get(SigningKeysService).rotate();
+      expect(rotated.retired).toBe(before);
+
+      await other.nest.get(SigningKeysService).refresh();
+      const fromOther = await login(other);
+      expect(decodeJwt(fromOther).header.kid).toBe(rotated.kid);
+      expect((await introspect(fromOther)).body.data.active).toBe(true);
+      expect((await jwks(other)).body.keys[0].kid).toBe(rotated.kid);
+    });
+
+    it('reaches another instance before its refresh: a token of an unknown kid makes it reload', async () => {
+      await other.nest.get(SigningKeysService).refresh();
+      const refreshedAt = Date.now();
+      const rotated = await service.nest.get(SigningKeysService).rotate();
+      // The other instance reloads for an unknown kid at most once a second.
+      await sleep(Math.max(0, 1100 - (Date.now() - refreshedAt)));
+      const fromFirst = await login(service);
+      expect(decodeJwt(fromFirst).header.kid).toBe(rotated.kid);
+      expect((await introspect(fromFirst, tenant, other)).body.data).toMatchObject({ active: true, jti: decodeJwt(fromFirst).claims.jti });
+    });
+
+    it('lets two rotations at once take turns, leaving one active key', async () => {
+      const keys = service.nest.get(SigningKeysService);
+      const [first, second] = await Promise.all([keys.rotate(), keys.rotate()]);
+      // The later one retired the key the earlier one made.
+      const [earlier, later] = second.retired === first.kid ? [first, second] : [second, first];
+      expect(later.retired).toBe(earlier.kid);
+      const active = await service.dataSource.query('SELECT kid FROM signing_key WHERE retired_at IS NULL');
+      expect(active).toEqual([{ kid: later.kid }]);
+    });
+
+    it('rotates from the CLI: keys rotate prints {kid, retired}; keys list shows them', async () => {
+      const env = { DATABASE_URL: process.env.TEST_DATABASE_URL, MASTER_KEY: TEST_MASTER_KEY, DATA_DIR: mkdtempSync(join(tmpdir(), 'im-auth-keys-')) };
+      const before = await activeKid();
+      const rotated = await runCli(['keys', 'rotate'], env);
+      expect(rotated.code).toBe(0);
+      expect(Object.keys(rotated.json).sort()).toEqual(['kid', 'retired']);
+      expect(rotated.json.retired).toBe(before);
+
+      const listed = await runCli(['keys', 'list'], env);
+      expect(listed.code).toBe(0);
+      const byKid = new Map<string, any>(listed.json.map((key: any) => [key.kid, key]));
+      expect(byKid.get(rotated.json.kid)).toMatchObject({ active: true, retired_at: null });
+      expect(byKid.get(before)).toMatchObject({ active: false, retired_at: expect.any(String) });
+      expect(listed.json.filter((key: any) => key.active)).toHaveLength(1);
+
+      // This instance did not make the key: the JWKS re-reads the table and lists it first.
+      expect((await jwks()).body.keys[0].kid).toBe(rotated.json.kid);
+      await service.nest.get(SigningKeysService).refresh();
+      expect(decodeJwt(await login()).header.kid).toBe(rotated.json.kid);
+    });
+  });
+
+  describe('POST /token/introspect', () => {
+    it('answers the claims of a valid token', async () => {
+      const reply = await service.post('/token/user', {
+        appId: tenant.app.id,
+        body: { name: user.username, password: PASSWORD, device_guid: 'introspected-phone' },
+      });
+      const { token } = reply.body.data;
+      const { claims } = decodeJwt(token);
+      const introspected = await introspect(token);
+      expect(introspected.status).toBe(200);
+      expect(introspected.body).toEqual({
+        code: 200,
+        message: null,
+        data: {
+          active: true,
+          sub: String(user.id),
+          user_id: user.id,
+          app_id: tenant.app.id,
+          exp: claims.exp,
+          iat: claims.iat,
+          jti: claims.jti,
+          device_sn: 1,
+          token_type: 'access_token',
+          iss: 'im-auth',
+        },
+      });
+      expect(typeof introspected.body.data.user_id).toBe('number');
+    });
+
+    it('names the real caller (act) of a token issued during an impersonated call', async () => {
+      const reply = await service.post('/token/user', {
+        appId: tenant.app.id,
+        token: tenant.adminToken,
+        headers: { user_id: String(user.id) },
+        body: { name: user.username, password: PASSWORD },
+      });
+      expect(reply.body.code).toBe(200);
+      const data = (await introspect(reply.body.data.token)).body.data;
+      expect(data.active).toBe(true);
+      expect(data.act).toEqual({ sub: expect.stringMatching(/^admin:/) });
+    });
+
+    it('answers {active: false}, never an error, for anything that is not a valid access token of the app', async () => {
+      const token = await login();
+      const { header, claims } = decodeJwt(token);
+      const active = service.nest.get(SigningKeysService).activeKey();
+      const expired = sign({ ...claims, iat: (claims.iat as number) - 7200, exp: (claims.iat as number) - 3600 }, active.privateKey, {
+        algorithm: 'RS256',
+        keyid: active.kid,
+      });
+      const { privateKey: strangerKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const forged = sign(claims, strangerKey, { algorithm: 'RS256', keyid: header.kid as string });
+      const unknownKid = sign(claims, strangerKey, { algorithm: 'RS256', keyid: 'no-such-key' });
+      const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', kid: header.kid })).toString('base64url')}.${token.split('.')[1]}.`;
+
+      const other = await service.createApp();
+      const otherUser = await service.createUser(other.app, { username: 'someone_else' });
+      const otherLogin = await service.post('/token/user', { appId: other.app.id, body: { name: otherUser.username, password: PASSWORD } });
+      const storeToken = otherLogin.body.data.store_token;
+      const ownStoreToken = (await service.post('/token/user', { appId: tenant.app.id, body: { name: user.username, password: PASSWORD } })).body
+        .data.store_token;
+
+      const cases: Array<[string, unknown]> = [
+        ['garbage', 'not a token'],
+        ['an empty string', ''],
+        ['three dots of nothing', 'a.b.c'],
+        ['an expired token', expired],
+        ['a token signed by another key under a known kid', forged],
+        ['a token signed by an unknown key', unknownKid],
+        ['an unsigned token', unsigned],
+        ["another app's token", otherLogin.body.data.token],
+        ["another app's store token", storeToken],
+        ['a store token of this app', ownStoreToken],
+        ['an admin token', tenant.adminToken],
+      ];
+      for (const [label, candidate] of cases) {
+        const reply = await introspect(candidate);
+        expect({ label, status: reply.status, body: reply.body }).toEqual({ label, status: 200, body: { code: 200, message: null, data: { active: false } } });
+      }
+      // The other app's admin sees its own token as active.
+      expect((await introspect(otherLogin.body.data.token, other)).body.data.active).toBe(true);
+    });
+
+    it('needs an admin token of the app and a token in the body', async () => {
+      const token = await login();
+      expectError(await service.post('/token/introspect', { appId: tenant.app.id, body: { token } }), 401, 10003);
+      expectError(await service.post('/token/introspect', { appId: tenant.app.id, token, body: { token } }), 403, 10010);
+      expectError(await service.post('/token/introspect', { appId: tenant.app.id, token: tenant.adminToken, body: {} }), 400, 10002, /token is required/);
+      expectError(await service.post('/token/introspect', { appId: tenant.app.id, token: tenant.adminToken, body: { token: 42 } }), 400, 10002, /token/);
+    });
+  });
+
+  describe('POST /token/revoke', () => {
+    it('revokes the caller’s own token: introspection says inactive at once, and the jti is in the log', async () => {
+      const { cursor } = (await revocations()).body.data;
+      const token = await login();
+      const keeper = await login();
+      const jti = decodeJwt(token).claims.jti;
+
+      const reply = await service.post('/token/revoke', { appId: tenant.app.id, token });
+      expect(reply.body).toEqual({ code: 200, message: null, data: true });
+
+      expect((await introspect(token)).body.data).toEqual({ active: false });
+      expect((await introspect(keeper)).body.data.active).toBe(true);
+      expectError(await service.post('/token/revoke', { appId: tenant.app.id, token }), 401, 10008, /revoked/);
+
+      const log = (await revocations(cursor)).body.data;
+      expect(log.jtis).toContain(jti);
+      expect(log.cursor).toBeGreaterThan(cursor);
+    });
+
+    it('refuses an admin token, an impersonated call, a token in the body, and no token', async () => {
+      const token = await login();
+      expectError(
+        await service.post('/token/revoke', { appId: tenant.app.id, token: tenant.adminToken, headers: { user_id: String(user.id) } }),
+        403,
+        10010,
+      );
+      expectError(await service.post('/token/revoke', { appId: tenant.app.id, token, headers: { user_id: String(user.id) } }), 403, 10010);
+      expectError(await service.post('/token/revoke', { appId: tenant.app.id, token, body: { token } }), 400, 10002, /token in the body/);
+      expectError(await service.post('/token/revoke', { appId: tenant.app.id }), 401, 10003);
+      expect((await introspect(token)).body.data.active).toBe(true);
+    });
+  });
+
+  describe('GET /token/revocations', () => {
+    const revokeOne = async (): Promise<string> => {
+      const token = await login();
+      expect((await service.post('/token/revoke', { appId: tenant.app.id, token })).body.data).toBe(true);
+      return decodeJwt(token).claims.jti as string;
+    };
+
+    it('needs no app_id and no token, and pages through the log by cursor', async () => {
+      const start = (await revocations()).body.data.cursor as number;
+      const jtis = [await revokeOne(), await revokeOne(), await revokeOne()];
+
+      const reply = await revocations(start);
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('cache-control')).toBe('no-store');
+      const mine = (reply.body.data.jtis as string[]).filter((jti) => jtis.includes(jti));
+      expect(mine).toEqual(jtis);
+
+      const after = await revocations(reply.body.data.cursor);
+      expect(after.body.data.jtis).not.toContain(jtis[2]);
+      expect(after.body.data.cursor).toBeGreaterThanOrEqual(reply.body.data.cursor);
+
+      const log = service.nest.get(RevocationLog);
+      const first = await log.since(start, 1);
+      expect(first.jtis).toHaveLength(1);
+      const rest = await log.since(first.cursor);
+      expect([...first.jtis, ...rest.jtis].filter((jti) => jtis.includes(jti))).toEqual(jtis);
+    });
+
+    it('answers at most 1000 jtis a call; the next call continues from the cursor', async () => {
+      const start = (await revocations()).body.data.cursor as number;
+      await service.dataSource.query(
+        `INSERT INTO revocation (jti, expires_at) SELECT gen_random_uuid(), now() + interval '1 hour' FROM generate_series(1, 1001)`,
+      );
+      const full = (await revocations(start)).body.data;
+      expect(full.jtis).toHaveLength(1000);
+      const next = (await revocations(full.cursor)).body.data;
+      expect(next.jtis.length).toBeGreaterThanOrEqual(1);
+      expect(next.jtis).not.toContain(full.jtis[999]);
+    });
+
+    it('leaves out revocations of expired tokens, and purges them', async () => {
+      const start = (await revocations()).body.data.cursor as number;
+      const [{ jti }] = await service.dataSource.query(
+        `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() - interval '1 second') RETURNING jti`,
+      );
+      expect((await revocations(start)).body.data.jtis).not.toContain(jti);
+      expect(await service.nest.get(RevocationLog).purge()).toBeGreaterThanOrEqual(1);
+      expect(await service.dataSource.query('SELECT 1 FROM revocation WHERE jti = $1', [jti])).toHaveLength(0);
+    });
+
+    it('starts from the beginning without since, and refuses a since that is not a non-negative integer', async () => {
+      expect((await revocations()).body.code).toBe(200);
+      for (const bad of ['-1', 'abc', '1.5']) expectError(await revocations(bad), 400, 10002, /since/);
+    });
+  });
+});
