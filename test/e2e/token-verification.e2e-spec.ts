@@ -142,7 +142,16 @@ describe('verifying tokens elsewhere', () => {
 
     it('lets two rotations at once take turns, leaving one active key', async () => {
       const keys = service.nest.get(SigningKeysService);
-      const [first, second] = await Promise.all([keys.rotate(), keys.rotate()]);
+      // Hold the active key's row so that both rotations are surely in flight at once.
+      const blocker = service.dataSource.createQueryRunner();
+      await blocker.connect();
+      await blocker.startTransaction();
+      await blocker.query('SELECT kid FROM signing_key WHERE retired_at IS NULL FOR UPDATE');
+      const rotations = Promise.all([keys.rotate(), keys.rotate()]);
+      await sleep(1500);
+      await blocker.commitTransaction();
+      await blocker.release();
+      const [first, second] = await rotations;
       // The later one retired the key the earlier one made.
       const [earlier, later] = second.retired === first.kid ? [first, second] : [second, first];
       expect(later.retired).toBe(earlier.kid);
@@ -283,14 +292,24 @@ describe('verifying tokens elsewhere', () => {
       expect(log.cursor).toBeGreaterThan(cursor);
     });
 
-    it('refuses an admin token, an impersonated call, a token in the body, and no token', async () => {
+    it('refuses an admin token, an impersonated user token, a token in the body, and no token', async () => {
       const token = await login();
       expectError(
         await service.post('/token/revoke', { appId: tenant.app.id, token: tenant.adminToken, headers: { user_id: String(user.id) } }),
         403,
         10010,
       );
-      expectError(await service.post('/token/revoke', { appId: tenant.app.id, token, headers: { user_id: String(user.id) } }), 403, 10010);
+      // A group owner acting for a member may not revoke the member's token, nor its own.
+      const owner = await service.createUser(tenant.app, { username: 'revoking_owner' });
+      const synced = await service.call('PUT', '/group/sync', {
+        appId: tenant.app.id,
+        token: tenant.adminToken,
+        body: { group_id: '7001', members: [{ user_id: owner.id, role: 'owner' }, { user_id: user.id, role: 'member' }] },
+      });
+      expect(synced.body.data).toBe(true);
+      const ownerToken = (await service.post('/token/user', { appId: tenant.app.id, body: { name: owner.username, password: PASSWORD } })).body.data.token;
+      expectError(await service.post('/token/revoke', { appId: tenant.app.id, token: ownerToken, headers: { user_id: String(user.id) } }), 403, 10010);
+      expect((await introspect(ownerToken)).body.data.active).toBe(true);
       expectError(await service.post('/token/revoke', { appId: tenant.app.id, token, body: { token } }), 400, 10002, /token in the body/);
       expectError(await service.post('/token/revoke', { appId: tenant.app.id }), 401, 10003);
       expect((await introspect(token)).body.data.active).toBe(true);
@@ -323,6 +342,27 @@ describe('verifying tokens elsewhere', () => {
       expect(first.jtis).toHaveLength(1);
       const rest = await log.since(first.cursor);
       expect([...first.jtis, ...rest.jtis].filter((jti) => jtis.includes(jti))).toEqual(jtis);
+    });
+
+    // Embedded PGlite runs one transaction at a time, so the race cannot happen there.
+    const onServer = process.env.TEST_DATABASE_KIND === 'server' ? it : it.skip;
+    onServer('never skips a revocation whose transaction commits after a later one', async () => {
+      const start = (await revocations()).body.data.cursor as number;
+      const slow = service.dataSource.createQueryRunner();
+      await slow.connect();
+      await slow.startTransaction();
+      const [{ jti: early }] = await slow.query(
+        `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
+      );
+      const [{ jti: late }] = await service.dataSource.query(
+        `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
+      );
+      const poll = revocations(start);
+      await sleep(500);
+      await slow.commitTransaction();
+      await slow.release();
+      const jtis = (await poll).body.data.jtis as string[];
+      expect(jtis.filter((jti) => jti === early || jti === late)).toEqual([early, late]);
     });
 
     it('answers at most 1000 jtis a call; the next call continues from the cursor', async () => {

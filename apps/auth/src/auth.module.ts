@@ -1,7 +1,7 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ServiceConfigModule, type ServiceConfig } from '@app/config';
+import { SERVICE_CONFIG, ServiceConfigModule, type ServiceConfig } from '@app/config';
 import { dataSourceOptions } from './database/data-source-options';
 import { AppsModule } from './apps/apps.module';
 import { AppGuard } from './apps/app.guard';
@@ -11,13 +11,14 @@ import { CallersModule } from './callers/callers.module';
 import { GroupsModule } from './groups/groups.module';
 import { AuditModule } from './audit/audit.module';
 import { CallerGuard } from './callers/caller.guard';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { DemoModule } from './demo/demo.module';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
 import { createValidationPipe } from './http/validation';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
-import { RequestIdMiddleware } from './http/request-id.middleware';
 
 export interface AuthModuleOptions {
   config: ServiceConfig;
@@ -27,8 +28,9 @@ export interface AuthModuleOptions {
 
 /**
  * The service's root: wires the feature modules and the request pipeline that every route shares:
- * request id, JSON body, AppGuard (the tenant), CallerGuard (who calls), validation, the success
- * envelope and the one exception filter.
+ * request metrics, JSON body, AppGuard (the tenant), CallerGuard (who calls), validation, the
+ * success envelope and the one exception filter. The request id and the request's log line come
+ * before all of it: createHttpApp mounts them first.
  */
 @Module({})
 export class AuthModule implements NestModule {
@@ -45,8 +47,9 @@ export class AuthModule implements NestModule {
         GroupsModule,
         AuditModule,
         DemoModule,
+        HealthModule,
+        ...(config.metricsEnabled ? [MetricsModule] : []),
       ],
-      controllers: [HealthController],
       providers: [
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
@@ -58,7 +61,11 @@ export class AuthModule implements NestModule {
     };
   }
 
+  constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {}
+
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestIdMiddleware, JsonBodyMiddleware).forRoutes('{*splat}');
+    // The metrics first, so that a body refused by JsonBodyMiddleware (413, 415) is measured too.
+    const pipeline = this.config.metricsEnabled ? [HttpMetricsMiddleware, JsonBodyMiddleware] : [JsonBodyMiddleware];
+    consumer.apply(...pipeline).forRoutes('{*splat}');
   }
 }

@@ -2,6 +2,7 @@
  * `npm start`: validate the configuration, find the database (DATABASE_URL, or the embedded
  * PostgreSQL under DATA_DIR), migrate it, serve HTTP, and stop gracefully on SIGTERM/SIGINT:
  * stop accepting, let in-flight requests finish (bounded), close the pool, exit 0.
+ * The logger comes right after the configuration, so every line after that is in its format.
  */
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
@@ -9,20 +10,22 @@ import type { Server } from 'node:http';
 import { ConfigError, loadServiceConfig } from '@app/config';
 import { locateDatabase } from '@app/persistence';
 import { runMigrations } from './database/migrate';
-import { createHttpApp } from './http/http-app';
+import { AppLogger, createAppLog, createHttpApp } from './http/http-app';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
-  const logger = new Logger('Main');
   const config = loadServiceConfig();
+  const log = createAppLog(config);
+  Logger.overrideLogger(new AppLogger(log));
+  const logger = new Logger('Main');
   const database = await locateDatabase(config);
   if (database.kind === 'embedded') logger.log(`Embedded PostgreSQL with its data in ${config.dataDir}`);
 
   const applied = await runMigrations(database.url);
   if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
 
-  const app = await createHttpApp(config, database.url);
+  const app = await createHttpApp(config, database.url, log);
   await app.listen(config.port, config.host);
   logger.log(`Listening on http://localhost:${config.port} (Swagger UI at /docs)`);
 

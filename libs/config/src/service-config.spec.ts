@@ -43,6 +43,7 @@ describe('loadServiceConfig', () => {
       corsOrigins: [],
       redisUrl: undefined,
       logLevel: 'log',
+      metricsEnabled: true,
     };
     expect(loadServiceConfig({})).toEqual(expected);
   });
@@ -93,6 +94,12 @@ describe('loadServiceConfig', () => {
 
   it('refuses a boolean it cannot read', () => {
     expect(configErrorOf({ SEED_DEMO: 'maybe' }).problems).toEqual([expect.stringMatching(/^SEED_DEMO=/)]);
+    expect(configErrorOf({ METRICS_ENABLED: 'sometimes' }).problems).toEqual(['METRICS_ENABLED="sometimes" is not a boolean (true/false)']);
+  });
+
+  it('turns the metrics endpoint off with METRICS_ENABLED=false', () => {
+    expect(loadServiceConfig({ METRICS_ENABLED: 'false' }).metricsEnabled).toBe(false);
+    expect(loadServiceConfig({ METRICS_ENABLED: 'on' }).metricsEnabled).toBe(true);
   });
 
   describe('DATABASE_URL', () => {

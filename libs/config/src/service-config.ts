@@ -48,6 +48,8 @@ export interface ServiceConfig {
   /** Redis for the login throttle's counters; absent: they live in PostgreSQL. */
   readonly redisUrl: string | undefined;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
+  readonly metricsEnabled: boolean;
 }
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -95,6 +97,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
       { error: 'error', warn: 'warn', log: 'log', info: 'log', debug: 'debug', verbose: 'verbose' },
       'log',
     ),
+    metricsEnabled: read.boolean('METRICS_ENABLED', true),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -159,7 +159,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async rotate(): Promise<RotatedKeys> {
     const fresh = await this.generateKey();
     const retired = await this.keys.manager.transaction(async (manager) => {
-
+      await manager.query('LOCK TABLE signing_key IN SHARE ROW EXCLUSIVE MODE');
       // An UPDATE answers [rows, affected count].
       const [rows]: [Array<{ kid: string }>, number] = await manager.query(
         'UPDATE signing_key SET retired_at = now() WHERE retired_at IS NULL RETURNING kid',

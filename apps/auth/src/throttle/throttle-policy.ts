@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LoginIdentifier } from '../users/identifiers';
+import type { AppEntity } from '../apps/app.entity';
 
 export interface ThrottleSettings {
   /** Failures of one account before it has to wait. */
@@ -53,4 +54,14 @@ export function ipKey(appId: string, ip: string): string {
 export function delayAfter(failures: number, freeFailures: number, maxDelaySeconds: number): number {
   if (failures <= freeFailures) return 0;
   return Math.min(maxDelaySeconds, 2 ** Math.min(failures - freeFailures - 1, 30));
+}
+
+/** An app's throttle limits (per-app settings). */
+export function throttleSettingsOf(app: AppEntity): ThrottleSettings {
+  return {
+    accountFreeFailures: app.loginFreeFailures,
+    ipFreeFailures: app.loginIpFreeFailures,
+    maxDelaySeconds: app.loginMaxDelaySeconds,
+    failureResetSeconds: app.loginFailureResetSeconds,
+  };
 }

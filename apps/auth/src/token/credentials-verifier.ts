@@ -21,7 +21,7 @@ import { hasLoneSurrogate, isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { AppEntity } from '../apps/app.entity';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
-import { accountKey, ipKey, type ThrottleSettings } from '../throttle/throttle-policy';
+import { accountKey, ipKey, throttleSettingsOf } from '../throttle/throttle-policy';
 
 @Injectable()
 export class CredentialsVerifier {
@@ -41,7 +41,7 @@ export class CredentialsVerifier {
     if (hasLoneSurrogate(password)) throw new ApiError('BAD_PARAMETER', 'password must be valid Unicode (it has a lone surrogate)');
     const user = await this.users.findForLogin(app.id, lookup);
 
-    const settings = throttleSettings(app);
+    const settings = throttleSettingsOf(app);
     const account = accountKey(app.id, user?.id, lookup);
     const client = ipKey(app.id, clientIp);
     const throttled = await this.throttle.check([account, client], settings);
@@ -77,13 +77,4 @@ export class CredentialsVerifier {
       this.logger.warn(`Could not re-hash the password of user ${user.id}: ${(error as Error).message}`);
     }
   }
-}
-
-function throttleSettings(app: AppEntity): ThrottleSettings {
-  return {
-    accountFreeFailures: app.loginFreeFailures,
-    ipFreeFailures: app.loginIpFreeFailures,
-    maxDelaySeconds: app.loginMaxDelaySeconds,
-    failureResetSeconds: app.loginFailureResetSeconds,
-  };
 }

@@ -11,7 +11,7 @@ import { Auth } from '../callers/auth.decorator';
 import type { Principal } from '../callers/principal';
 import type { AppEntity } from '../apps/app.entity';
 import type { ResolvedRequest } from '../http/request-context';
-import { clientIpOf } from '../token/strategies/tenant-of';
+import { clientIpOf } from '../http/client-ip';
 
 /** What CallerGuard may answer on any of these routes. */
 const CALLER_ERRORS: ErrorName[] = ['ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION', 'NOT_GROUP_MEMBER', 'NEEDS_GROUP_ADMIN'];

@@ -29,7 +29,7 @@ import { PasswordHasher } from '../crypto/password-hasher';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
 import type { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
-import { accountKey, ipKey, type ThrottleSettings } from '../throttle/throttle-policy';
+import { accountKey, ipKey, throttleSettingsOf } from '../throttle/throttle-policy';
 
 /** What a request proving a password brings along besides the password. */
 export interface PasswordProof {
@@ -165,7 +165,7 @@ export class AccountService {
     if (isPasswordTooLong(proof.password, this.config.passwordMaxLength)) {
       throw new ApiError('BAD_PARAMETER', `${proof.field} must be at most ${this.config.passwordMaxLength} characters`);
     }
-    const settings = throttleSettings(app);
+    const settings = throttleSettingsOf(app);
     const account = accountKey(app.id, userId, { kind: 'id', id: userId });
     const client = ipKey(app.id, proof.clientIp);
     const throttled = await this.throttle.check([account, client], settings);
@@ -211,13 +211,4 @@ export class AccountService {
     if (!device) throw new ApiError('BAD_PARAMETER', `no device with device_sn ${deviceSn}`);
     return device;
   }
-}
-
-function throttleSettings(app: AppEntity): ThrottleSettings {
-  return {
-    accountFreeFailures: app.loginFreeFailures,
-    ipFreeFailures: app.loginIpFreeFailures,
-    maxDelaySeconds: app.loginMaxDelaySeconds,
-    failureResetSeconds: app.loginFailureResetSeconds,
-  };
 }

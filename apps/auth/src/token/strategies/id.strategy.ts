@@ -5,7 +5,8 @@ import { CredentialsVerifier } from '../credentials-verifier';
 import type { LoginByIdDto } from '../dto/login.dto';
 import type { UserEntity } from '../../users/user.entity';
 import type { ResolvedRequest } from '../../http/request-context';
-import { clientIpOf, tenantOf } from './tenant-of';
+import { tenantOf } from './tenant-of';
+import { clientIpOf } from '../../http/client-ip';
 
 /** `POST /token/id`: user ID + password. The body was validated first, so `user_id` is a number. */
 @Injectable()

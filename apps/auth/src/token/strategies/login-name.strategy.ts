@@ -6,7 +6,8 @@ import type { LoginByNameDto } from '../dto/login.dto';
 import type { UserEntity } from '../../users/user.entity';
 import { classifyLoginName } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
-import { clientIpOf, tenantOf } from './tenant-of';
+import { tenantOf } from './tenant-of';
+import { clientIpOf } from '../../http/client-ip';
 
 /** `POST /token/login`: a login name (email if it has `@`, else mobile if it parses, else username) + password. */
 @Injectable()

@@ -6,7 +6,8 @@ import type { LoginByUsernameDto } from '../dto/login.dto';
 import type { UserEntity } from '../../users/user.entity';
 import { usernameKey } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
-import { clientIpOf, tenantOf } from './tenant-of';
+import { tenantOf } from './tenant-of';
+import { clientIpOf } from '../../http/client-ip';
 
 /** `POST /token/user`: username (compared case-insensitively after NFKC) + password. */
 @Injectable()

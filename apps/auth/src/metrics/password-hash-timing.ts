@@ -1,0 +1,37 @@
+/**
+ * Feeds `auth_password_hash_seconds` with the time of every PasswordHasher.hash and .verify call:
+ * logins (the unknown-user path's dummy verification included), registrations, re-hashes.
+ *
+ * PasswordHasher has no hook for observers, so at start-up this wraps the two methods of its one
+ * instance (CryptoModule's singleton, which every module shares). An observer hook in
+ * PasswordHasher itself would make this wrapper unnecessary.
+ */
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { PasswordHasher } from '../crypto/password-hasher';
+import { AuthMetrics } from './auth-metrics';
+
+@Injectable()
+export class PasswordHashTiming implements OnModuleInit {
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    private readonly metrics: AuthMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    const hasher = this.moduleRef.get(PasswordHasher, { strict: false });
+    const hash = hasher.hash.bind(hasher);
+    const verify = hasher.verify.bind(hasher);
+    hasher.hash = (password) => this.timed('hash', () => hash(password));
+    hasher.verify = (passwordHash, password) => this.timed('verify', () => verify(passwordHash, password));
+  }
+
+  private async timed<T>(operation: 'hash' | 'verify', work: () => Promise<T>): Promise<T> {
+    const stopTimer = this.metrics.passwordHashSeconds.startTimer({ operation });
+    try {
+      return await work();
+    } finally {
+      stopTimer();
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The API docs as a person uses them: Swagger UI at /docs in a real Chromium, under the service's
+ * real Content-Security-Policy, logging a real user in with "Try it out"; and the OpenAPI document
+ * at /docs-json, checked route by route against what the service enforces and the error catalogue.
+ *
+ * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`); without it the
+ * tests fail and say so. The screenshot of the login goes to test-artifacts/swagger-try-it-out.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator } from 'playwright-core';
+import { ErrorCatalogue } from '@app/contract';
+import { TestService, decodeJwt, type TestApp } from '../support/test-service';
+import { launchChromium, cspViolations, type BrowserSession } from '../support/chromium';
+import type { UserEntity } from '../../apps/auth/src/users/user.entity';
+
+const USERNAME = 'swagger_alice';
+const PASSWORD = 'correct horse battery';
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
+const SCREENSHOT = join(ARTIFACTS, 'swagger-try-it-out.png');
+const TOKEN_ROUTES = ['/token/id', '/token/login', '/token/user'];
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+/** POST and PUT routes that take no JSON body, and where their input is instead. */
+const BODILESS_WRITES: Record<string, string> = {
+  'POST /token/revoke': 'the token to revoke is the access-token header',
+  'POST /user/device/remove': 'device_sn is a query parameter',
+  'POST /user/kick': 'device_sn is a query parameter',
+};
+
+interface Operation {
+  /** `POST /token/user` */
+  route: string;
+  method: string;
+  path: string;
+  spec: any;
+}
+
+describe('the API docs', () => {
+  let service: TestService;
+  let tenant: TestApp;
+  let user: UserEntity;
+  let document: any;
+  let operations: Operation[];
+
+  beforeAll(async () => {
+    service = await TestService.start();
+    tenant = await service.createApp();
+    user = await service.createUser(tenant.app, { username: USERNAME, password: PASSWORD });
+    const reply = await service.call('GET', '/docs-json');
+    expect(reply.status).toBe(200);
+    document = reply.body;
+    operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+      HTTP_METHODS.filter((method) => item[method]).map((method) => ({
+        route: `${method.toUpperCase()} ${path}`,
+        method: method.toUpperCase(),
+        path,
+        spec: item[method],
+      })),
+    );
+  });
+  afterAll(() => service?.close());
+
+  describe('Swagger UI at /docs, in Chromium', () => {
+    let browser: BrowserSession;
+
+    beforeAll(async () => {
+      browser = await launchChromium(service.baseUrl);
+      await browser.page.goto(`${service.baseUrl}/docs`);
+      await browser.page.locator('.opblock').first().waitFor({ timeout: 15_000 });
+    });
+    afterAll(() => browser?.close());
+
+    /** The operation block of one route, found by Swagger UI's data-path (the text has <wbr>s). */
+    const operation = (method: string, path: string): Locator =>
+      browser.page.locator(`.opblock.opblock-${method}`, { has: browser.page.locator(`.opblock-summary-path[data-path="${path}"]`) });
+
+    it('lists the three token routes', async () => {
+      for (const path of TOKEN_ROUTES) {
+        const block = operation('post', path);
+        await expect(block.count()).resolves.toBe(1);
+        await expect(block.locator('.opblock-summary-path').innerText()).resolves.toBe(path);
+      }
+    });
+
+    it('logs the user in with "Try it out" on POST /token/user and shows the token reply', async () => {
+      const { page } = browser;
+      const block = operation('post', '/token/user');
+      await block.locator('.opblock-summary-control').click();
+      await block.locator('.try-out__btn').click();
+
+      await block.locator('tr[data-param-name="app_id"] input[placeholder="app_id"]').fill(tenant.app.id);
+      await block.locator('textarea.body-param__text').fill(JSON.stringify({ name: USERNAME, password: PASSWORD }, null, 2));
+      const sent = page.waitForRequest((request) => request.url() === `${service.baseUrl}/token/user` && request.method() === 'POST');
+      await block.locator('button.execute').click();
+
+      // What the browser sent: the header and the body as typed.
+      const request = await sent;
+      expect(request.headers()['app_id']).toBe(tenant.app.id);
+      expect(request.headers()['content-type']).toMatch(/^application\/json/);
+      expect(request.postDataJSON()).toEqual({ name: USERNAME, password: PASSWORD });
+
+      // What the page shows: the live response's status and body.
+      // (The table's header row has a .response-col_status cell too, reading "Code".)
+      const live = block.locator('.responses-wrapper .live-responses-table tbody tr.response');
+      await live.waitFor({ timeout: 15_000 });
+      await expect(live.locator('.response-col_status').innerText()).resolves.toBe('200');
+      const shown = JSON.parse(await live.locator('.response-col_description .microlight').first().innerText());
+      expect(shown).toMatchObject({ code: 200, message: null, data: { user_id: user.id, token: expect.any(String) } });
+      const { claims } = decodeJwt(shown.data.token);
+      expect(claims).toMatchObject({ sub: String(user.id), app_id: tenant.app.id });
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await block.screenshot({ path: SCREENSHOT });
+    });
+
+    it('runs under the Content-Security-Policy without a violation, an error, or a request off the origin', async () => {
+      // Still the document that was loaded first (Swagger UI only changes the #fragment), so its
+      // securitypolicyviolation record covers the whole session.
+      expect(browser.page.url().split('#')[0]).toBe(`${service.baseUrl}/docs`);
+      const policy = (await service.call('GET', '/docs')).headers.get('content-security-policy');
+      expect(policy).toContain("script-src 'self'");
+      await expect(cspViolations(browser)).resolves.toEqual([]);
+      expect(browser.console.filter((line) => line.startsWith('error:'))).toEqual([]);
+      expect(browser.pageErrors).toEqual([]);
+      expect(browser.foreignRequests).toEqual([]);
+    });
+  });
+
+  describe('the OpenAPI document at /docs-json', () => {
+    /**
+     * The operations whose route refuses a request without app_id: the ones that belong to an app
+     * (found by asking the service, not from a list, so a new route is checked the day it appears).
+     */
+    let probed: Promise<Set<string>> | undefined;
+    const appRoutes = () => (probed ??= probeAppRoutes());
+    async function probeAppRoutes(): Promise<Set<string>> {
+      const needingApp = new Set<string>();
+      for (const { route, method, path } of operations) {
+        const withBody = method === 'POST' || method === 'PUT' ? { body: {} } : {};
+        const reply = await service.call(method, path.replace(/\{[^}]+\}/g, '1'), withBody);
+        if (reply.body?.code === ErrorCatalogue.BAD_PARAMETER.code && /app_id/.test(reply.body.message)) needingApp.add(route);
+      }
+      return needingApp;
+    }
+
+    const appIdHeader = (spec: any) => (spec.parameters ?? []).find((p: any) => p.in === 'header' && p.name === 'app_id');
+
+    const resolve = (schema: any): any => {
+      if (!schema?.$ref) return schema;
+      const name = String(schema.$ref).replace('#/components/schemas/', '');
+      return document.components?.schemas?.[name];
+    };
+
+    it('documents the app_id header, required, on exactly the routes that refuse a call without it', async () => {
+      const needingApp = await appRoutes();
+      expect([...needingApp]).toEqual(expect.arrayContaining(TOKEN_ROUTES.map((path) => `POST ${path}`)));
+      expect(needingApp.has('GET /health/live')).toBe(false);
+
+      const wrong = operations
+        .filter(({ route, spec }) => needingApp.has(route) !== (appIdHeader(spec)?.required === true))
+        .map(({ route, spec }) => `${route}: ${needingApp.has(route) ? 'needs app_id' : 'has no app'}, documents ${JSON.stringify(appIdHeader(spec) ?? null)}`);
+      expect(wrong).toEqual([]);
+    });
+
+    it('documents a JSON body schema on every POST and PUT route that takes a body', () => {
+      const problems: string[] = [];
+      for (const { route, method, spec } of operations) {
+        const body = spec.requestBody;
+        if (route in BODILESS_WRITES) {
+          if (body) problems.push(`${route}: documents a body, but ${BODILESS_WRITES[route]}`);
+          continue;
+        }
+        if (method !== 'POST' && method !== 'PUT') continue;
+        const schema = resolve(body?.content?.['application/json']?.schema);
+        if (body?.required !== true) problems.push(`${route}: the body is not marked required`);
+        if (!schema) problems.push(`${route}: no application/json body schema`);
+        else if (schema.type !== 'object' || Object.keys(schema.properties ?? {}).length === 0) problems.push(`${route}: the body schema has no properties`);
+        else for (const field of schema.required ?? []) if (!(field in schema.properties)) problems.push(`${route}: required ${field} is not a property`);
+      }
+      expect(problems).toEqual([]);
+
+      const requiredFields = (path: string) => resolve(document.paths[path].post.requestBody.content['application/json'].schema).required.sort();
+      expect(requiredFields('/token/id')).toEqual(['password', 'user_id']);
+      expect(requiredFields('/token/login')).toEqual(['login_name', 'password']);
+      expect(requiredFields('/token/user')).toEqual(['name', 'password']);
+    });
+
+    it('lists the catalogue codes each app route can answer, under the HTTP status the catalogue gives them', async () => {
+      const needingApp = await appRoutes();
+      const byCode = new Map<number, { status: number; message: string }>(Object.values(ErrorCatalogue).map((error) => [error.code, error]));
+      const problems: string[] = [];
+      const codesOf = new Map<string, number[]>();
+      for (const { route, spec } of operations.filter(({ route }) => needingApp.has(route))) {
+        const codes: number[] = [];
+        for (const [status, response] of Object.entries(spec.responses as Record<string, any>).filter(([status]) => Number(status) >= 400)) {
+          const listed: unknown = response.content?.['application/json']?.schema?.properties?.code?.enum;
+          if (!Array.isArray(listed) || listed.length === 0) {
+            problems.push(`${route} ${status}: no code enum`);
+            continue;
+          }
+          for (const code of listed as number[]) {
+            codes.push(code);
+            const error = byCode.get(code);
+            if (!error) problems.push(`${route} ${status}: ${code} is not in the error catalogue`);
+            else if (String(error.status) !== status) problems.push(`${route} ${status}: ${code} is HTTP ${error.status} in the catalogue`);
+            if (!String(response.description).includes(`${code}: `)) problems.push(`${route} ${status}: the description does not name ${code}`);
+          }
+        }
+        codesOf.set(route, codes);
+        // Every app route can answer a bad parameter and an unknown app.
+        for (const code of [ErrorCatalogue.BAD_PARAMETER.code, ErrorCatalogue.APP_NOT_FOUND.code]) {
+          if (!codes.includes(code)) problems.push(`${route}: does not list ${code}`);
+        }
+      }
+      expect(problems).toEqual([]);
+      for (const path of TOKEN_ROUTES) {
+        expect(codesOf.get(`POST ${path}`)).toEqual(expect.arrayContaining([ErrorCatalogue.WRONG_CREDENTIALS.code, ErrorCatalogue.USER_BANNED.code]));
+      }
+    });
+  });
+});
