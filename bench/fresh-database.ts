@@ -16,15 +16,10 @@ export async function createFreshDatabase(serverUrl: string): Promise<FreshDatab
   await onServer(serverUrl, `CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  let dropped = false;
   return {
     name,
     url: url.toString(),
-    async drop() {
-      if (dropped) return;
-      dropped = true;
-      await onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
+    drop: () => onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
 

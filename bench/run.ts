@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load';
 import { planRows, USER_AGENT, type RowPlan } from './rows';
-import { createFreshDatabase } from './fresh-database';
+import { createFreshDatabase, type FreshDatabase } from './fresh-database';
 import { ServiceChannel, type HashOnlyLine, type ServiceReady, type ServiceWindow } from './protocol';
 import {
   checkTargets,
@@ -48,11 +48,12 @@ interface Durations {
   readonly warmupSeconds: number;
   /** Length of each hash-only measurement. */
   readonly hashSeconds: number;
-  readonly users: number;
+  /** Users to provision at most (fewer when hashing is slow; `--users` sets the number exactly). */
+  readonly maxUsers: number;
 }
 
-const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, hashSeconds: 3, users: 200 };
-const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.5, hashSeconds: 1, users: 64 };
+const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, hashSeconds: 3, maxUsers: 200 };
+const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.5, hashSeconds: 1, maxUsers: 64 };
 
 interface Options {
   readonly quick: boolean;
@@ -68,15 +69,94 @@ interface Options {
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const durations: Durations = { ...(options.quick ? QUICK : FULL), ...(options.users ? { users: options.users } : {}) };
+  const durations = options.quick ? QUICK : FULL;
   const startedAt = new Date();
   const loadAtStart = loadavg()[0];
+  console.log(
+    `Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ` +
+      `Node ${process.version}; load average ${fixed(loadAtStart, 2)}`,
+  );
+
+  const service = await startService(options, durations);
+  process.once('SIGINT', () => void service.stop().finally(() => process.exit(130)));
+  let results: BenchResults;
+  try {
+    const hashOnly = (await service.channel.next('hash-only', 600_000)).line;
+    const ready = (await service.channel.next('ready', 900_000)).service;
+    console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
+    console.log(
+      `Service: ${ready.database.version}${service.fresh ? ` (fresh database ${service.fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
+        `libuv pool ${ready.threadPoolSize}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s\n`,
+    );
+
+    const rows: RowResult[] = [];
+    for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
+      const row = await measureRow(service.channel, ready, plan, hashOnly, durations);
+      rows.push(row);
+      console.log(progressLine(row));
+    }
+
+    results = {
+      startedAt: startedAt.toISOString(),
+      mode: options.quick ? 'quick' : 'full',
+      machine: {
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        cores: availableParallelism(),
+        node: process.version,
+        platform: `${platform()} ${release()}`,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        libuvThreadPool: ready.threadPoolSize,
+        loadAverage: { start: loadAtStart, end: loadavg()[0] },
+      },
+      database: { ...ready.database, fresh: service.fresh !== undefined, poolSize: ready.dbPoolSize },
+      argon2: ready.argon2,
+      users: ready.users.length,
+      hashOnly,
+      rows,
+      notBuilt: NOT_BUILT,
+      frameworkComparison: { measured: false, reason: FASTIFY_SKIPPED },
+      targets: checkTargets(rows, hashOnly),
+      totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    };
+  } finally {
+    await service.stop();
+  }
+
+  console.log(`\n${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
+  console.log(table(results.rows));
+  const noise = noiseLines(results.rows);
+  if (noise.length > 0) console.log(`\nThe machine was not quiet; these rows are skewed:\n${noise.join('\n')}`);
+  console.log(`\nExpress vs Fastify: ${FASTIFY_SKIPPED}`);
+  console.log(`\nTargets:\n${targetLines(results.targets).join('\n')}`);
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(
+    `\n${results.database.version}, ${results.machine.cpuModel} × ${results.machine.cores}; ` +
+      `${fixed(results.totalSeconds, 0)} s. Wrote ${RESULTS_FILE}`,
+  );
+}
+
+interface StartedService {
+  readonly channel: ServiceChannel;
+  readonly fresh: FreshDatabase | undefined;
+  /** Stops the service, then removes its data directory and drops the fresh database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Forks bench/server.ts with the service's configuration in its environment: the database
+ * (a fresh one, DATABASE_URL, or the embedded one under a temporary DATA_DIR), the argon2
+ * parameters, and what the benchmark fixes (no demo seed, warnings only, a loopback port).
+ */
+async function startService(options: Options, durations: Durations): Promise<StartedService> {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   if (options.freshDb && !databaseUrl) throw new UsageError('--fresh-db needs DATABASE_URL (the server to create the database on)');
-
   const fresh = options.freshDb && databaseUrl ? await createFreshDatabase(databaseUrl) : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'im-auth-bench-'));
-  const child = fork(join(__dirname, 'server.ts'), ['--hash-seconds', String(durations.hashSeconds), '--users', String(durations.users)], {
+  const args = [
+    ...['--hash-seconds', String(durations.hashSeconds)],
+    ...(options.users ? ['--users', String(options.users)] : ['--max-users', String(durations.maxUsers)]),
+  ];
+  const child = fork(join(__dirname, 'server.ts'), args, {
     cwd: ROOT,
     execArgv: ['-r', '@swc-node/register', ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -92,73 +172,23 @@ async function main(): Promise<void> {
       PORT: '0',
     },
   });
-  const service = new ServiceChannel(child);
-  const cleanUp = async (): Promise<void> => {
-    await service.stop();
+  const channel = new ServiceChannel(child);
+  // One stop, however many ask (the run's end and Ctrl-C may both).
+  let stopped: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    await channel.stop();
     rmSync(dataDir, { recursive: true, force: true });
     await fresh?.drop();
   };
-  process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
+  return { channel, fresh, stop: () => (stopped ??= stop()) };
+}
 
-  let results: BenchResults;
-  try {
-    console.log(
-      `Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ` +
-        `Node ${process.version}; load average ${fixed(loadAtStart, 2)}`,
-    );
-    const hashOnly = (await service.next('hash-only', 600_000)).line;
-    const ready = (await service.next('ready', 900_000)).service;
-    console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
-    console.log(
-      `Service: ${ready.database.version}${fresh ? ` (fresh database ${fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
-        `libuv pool ${ready.threadPoolSize}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s\n`,
-    );
-
-    const rows: RowResult[] = [];
-    for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
-      const row = await measureRow(service, ready, plan, hashOnly, durations);
-      rows.push(row);
-      console.log(
-        `  ${plan.label}, c=${plan.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
-          `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms, other processes ${fixed(row.otherCpuCores, 2)} cores${Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : ''}`,
-      );
-    }
-
-    const targets = checkTargets(rows, hashOnly);
-    results = {
-      startedAt: startedAt.toISOString(),
-      mode: options.quick ? 'quick' : 'full',
-      machine: {
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        cores: availableParallelism(),
-        node: process.version,
-        platform: `${platform()} ${release()}`,
-        memoryGiB: Math.round(totalmem() / 2 ** 30),
-        libuvThreadPool: ready.threadPoolSize,
-        loadAverage: { start: loadAtStart, end: loadavg()[0] },
-      },
-      database: { ...ready.database, fresh: fresh !== undefined, poolSize: ready.dbPoolSize },
-      argon2: ready.argon2,
-      users: ready.users.length,
-      hashOnly,
-      rows,
-      notBuilt: NOT_BUILT,
-      frameworkComparison: { measured: false, reason: FASTIFY_SKIPPED },
-      targets,
-      totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
-    };
-  } finally {
-    await cleanUp();
-  }
-
-  console.log(`\n${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
-  console.log(table(results.rows));
-  const noise = noiseLines(results.rows);
-  if (noise.length > 0) console.log(`\nThe machine was not quiet (figures below are skewed):\n${noise.join('\n')}`);
-  console.log(`\nExpress vs Fastify: ${FASTIFY_SKIPPED}`);
-  console.log(`\nTargets:\n${targetLines(results.targets).join('\n')}`);
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\n${results.database.version}, ${results.machine.cpuModel} × ${results.machine.cores}; ${fixed(results.totalSeconds, 0)} s. Wrote ${RESULTS_FILE}`);
+function progressLine(row: RowResult): string {
+  const errors = Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : '';
+  return (
+    `  ${row.label}, c=${row.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
+    `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms, other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`
+  );
 }
 
 /**

@@ -35,19 +35,29 @@ const LOOP_RESOLUTION_MS = 1;
 const IDLE_CPU_SHARE = 0.1;
 /** Free failures per account and per IP high enough that the login throttle never engages. */
 const THROTTLE_OFF = 1_000_000_000;
+const MIN_USERS = 64;
+/** Seconds of hashing the provisioning may take, at the hash-only rate, before users are capped. */
+const PROVISION_SECONDS = 3;
 
 function report(message: ServiceMessage): void {
   process.send?.(message);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'hash-seconds': { type: 'string' }, users: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { 'hash-seconds': { type: 'string' }, users: { type: 'string' }, 'max-users': { type: 'string' } },
+  });
   const hashSeconds = Number(values['hash-seconds'] ?? 3);
-  const userCount = Number(values.users ?? 200);
 
   const config = loadServiceConfig();
   const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || DEFAULT_THREAD_POOL;
-  report({ type: 'hash-only', line: await measureHashOnly(config.argon2, { seconds: hashSeconds, threadPool }) });
+  const hashOnly = await measureHashOnly(config.argon2, { seconds: hashSeconds, threadPool });
+  report({ type: 'hash-only', line: hashOnly });
+  // Registering costs one hash per user: with slow parameters, fewer users (never fewer than the
+  // highest concurrency, so no two connections of a row start with the same user).
+  const userCount = values.users
+    ? Number(values.users)
+    : Math.min(Number(values['max-users'] ?? 200), Math.max(MIN_USERS, Math.round(hashOnly.perSec * PROVISION_SECONDS)));
 
   const database = await locateDatabase(config);
   await runMigrations(database.url);

@@ -38,7 +38,7 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** Launches Chromium with a fresh profile; the page may only talk to `allowedOrigin`. */
+/** Launches Chromium with a fresh profile; the page may only talk to `allowedOrigin`. Close it with `close()`. */
 export async function launchChromium(allowedOrigin: string): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
@@ -63,7 +63,23 @@ export async function launchChromium(allowedOrigin: string): Promise<BrowserSess
     });
   }
 
-  const origin = new URL(allowedOrigin).origin;
+  const close = async () => {
+    try {
+      await context.close();
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+    }
+  };
+  try {
+    return await watch(context, new URL(allowedOrigin).origin, close);
+  } catch (error) {
+    // Never leave a browser behind: an open Chromium keeps Jest from exiting.
+    await close();
+    throw error;
+  }
+}
+
+async function watch(context: BrowserContext, origin: string, close: () => Promise<void>): Promise<BrowserSession> {
   const foreignRequests: string[] = [];
   await context.route('**/*', async (route) => {
     const url = route.request().url();
@@ -87,21 +103,7 @@ export async function launchChromium(allowedOrigin: string): Promise<BrowserSess
   const pageErrors: string[] = [];
   page.on('console', (message) => consoleMessages.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => pageErrors.push(error.message));
-
-  return {
-    context,
-    page,
-    console: consoleMessages,
-    pageErrors,
-    foreignRequests,
-    async close() {
-      try {
-        await context.close();
-      } finally {
-        rmSync(profile, { recursive: true, force: true });
-      }
-    },
-  };
+  return { context, page, console: consoleMessages, pageErrors, foreignRequests, close };
 }
 
 /**

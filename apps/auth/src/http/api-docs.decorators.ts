@@ -35,10 +35,27 @@ export function ApiEnvelope(data: ReplyData, description = 'Success'): MethodDec
   );
 }
 
+/**
+ * What any route of an app can answer, whatever it does: a bad or oversized body, an unknown app,
+ * the impersonation headers' refusals, a database outage.
+ */
+const COMMON_ERRORS: ErrorName[] = [
+  'BAD_PARAMETER',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_CONTENT_TYPE',
+  'APP_NOT_FOUND',
+  'ACCESS_TOKEN_INVALID',
+  'NO_PERMISSION',
+  'GROUP_NOT_FOUND',
+  'NOT_GROUP_MEMBER',
+  'NEEDS_GROUP_ADMIN',
+  'DATABASE_UNAVAILABLE',
+];
+
 /** One documented response per HTTP status, listing the catalogue codes the route can answer. */
 export function ApiErrors(...names: ErrorName[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, ErrorName[]>();
-  for (const name of ['BAD_PARAMETER', 'APP_NOT_FOUND', 'DATABASE_UNAVAILABLE', ...names] as ErrorName[]) {
+  for (const name of [...COMMON_ERRORS, ...names]) {
     const status = ErrorCatalogue[name].status;
     const list = byStatus.get(status) ?? [];
     if (!list.includes(name)) list.push(name);
