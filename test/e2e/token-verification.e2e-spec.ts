@@ -344,26 +344,52 @@ describe('verifying tokens elsewhere', () => {
       expect([...first.jtis, ...rest.jtis].filter((jti) => jtis.includes(jti))).toEqual(jtis);
     });
 
-    // Embedded PGlite runs one transaction at a time, so the race cannot happen there.
-    const onServer = process.env.TEST_DATABASE_KIND === 'server' ? it : it.skip;
-    onServer('never skips a revocation whose transaction commits after a later one', async () => {
-      const start = (await revocations()).body.data.cursor as number;
-      const slow = service.dataSource.createQueryRunner();
-      await slow.connect();
-      await slow.startTransaction();
-      const [{ jti: early }] = await slow.query(
-        `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
-      );
-      const [{ jti: late }] = await service.dataSource.query(
-        `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
-      );
-      const poll = revocations(start);
-      await sleep(500);
-      await slow.commitTransaction();
-      await slow.release();
-      const jtis = (await poll).body.data.jtis as string[];
-      expect(jtis.filter((jti) => jti === early || jti === late)).toEqual([early, late]);
-    });
+    if (process.env.TEST_DATABASE_KIND === 'server') {
+      it('never skips a revocation whose transaction commits after a later one', async () => {
+        const start = (await revocations()).body.data.cursor as number;
+        const slow = service.dataSource.createQueryRunner();
+        await slow.connect();
+        await slow.startTransaction();
+        const [{ jti: early }] = await slow.query(
+          `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
+        );
+        const [{ jti: late }] = await service.dataSource.query(
+          `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
+        );
+        const poll = revocations(start);
+        await sleep(500);
+        await slow.commitTransaction();
+        await slow.release();
+        const jtis = (await poll).body.data.jtis as string[];
+        expect(jtis.filter((jti) => jti === early || jti === late)).toEqual([early, late]);
+      });
+    } else {
+      // The late-commit race needs two transactions at once; the embedded database runs them one
+      // at a time. This pins that premise, so the server-only test above is not a blind spot.
+      it('cannot meet the late-commit race on the embedded database: a second writer waits for the open transaction', async () => {
+        const start = (await revocations()).body.data.cursor as number;
+        const slow = service.dataSource.createQueryRunner();
+        await slow.connect();
+        await slow.startTransaction();
+        const [{ jti: early }] = await slow.query(
+          `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
+        );
+        let lateDone = false;
+        const lateInsert = service.dataSource
+          .query(`INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`)
+          .then((rows: Array<{ jti: string }>) => {
+            lateDone = true;
+            return rows[0].jti;
+          });
+        await sleep(300);
+        expect(lateDone).toBe(false);
+        await slow.commitTransaction();
+        await slow.release();
+        const late = await lateInsert;
+        const jtis = (await revocations(start)).body.data.jtis as string[];
+        expect(jtis.filter((jti) => jti === early || jti === late)).toEqual([early, late]);
+      });
+    }
 
     it('answers at most 1000 jtis a call; the next call continues from the cursor', async () => {
       const start = (await revocations()).body.data.cursor as number;

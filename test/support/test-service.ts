@@ -41,6 +41,11 @@ export interface TestApp {
   adminToken: string;
 }
 
+/**
+ * Note: Passport keeps its strategies in one process-wide registry, so a second TestService in the
+ * same test file takes over the login strategies; keep both open until afterAll and close them
+ * together, or the first one's logins fail once the second is closed.
+ */
 export class TestService {
   private constructor(
     readonly nest: NestExpressApplication,

@@ -19,7 +19,7 @@ export interface AuthClientOptions {
   issuer?: string;
   /** How often to poll the revocation log, ms (default 2000; revocations are seen within this). */
   revocationPollMs?: number;
-  /** Least time between two JWKS fetches caused by unknown `kid`s, ms (default 10000). */
+  /** Least time between two JWKS fetches caused by unknown `kid`s, ms (default 1000). */
   jwksMinRefetchMs?: number;
   /** Clock skew tolerated on `exp`, seconds (default 5). */
   clockToleranceSeconds?: number;
@@ -171,7 +171,7 @@ export class TokenVerifier {
   }
 
   private async refetchJwks(): Promise<void> {
-    if (Date.now() - this.lastJwksFetch < (this.options.jwksMinRefetchMs ?? 10_000)) return;
+    if (Date.now() - this.lastJwksFetch < (this.options.jwksMinRefetchMs ?? 1_000)) return;
     await this.fetchJwks();
   }
 

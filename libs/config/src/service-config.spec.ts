@@ -2,6 +2,7 @@
  * The environment, validated once: defaults when unset, and every bad variable reported together,
  * one line each, naming it, never echoing a secret.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadServiceConfig, type ServiceConfig } from './service-config';
 
@@ -168,5 +169,30 @@ describe('loadServiceConfig', () => {
         ]);
       }
     });
+  });
+});
+
+describe('.env.example', () => {
+  const assignments = readFileSync(resolve(__dirname, '../../../.env.example'), 'utf8')
+    .split('\n')
+    .map((line) => /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line))
+    .filter((match) => match !== null)
+    .map(([, commented, name, value]) => ({ name, value, commented: commented !== undefined }));
+
+  it('lists every variable the configuration reads, once', () => {
+    const read = new Set<string>();
+    const recorder = new Proxy({} as Env, {
+      get: (_env, name) => {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
+    });
+    loadServiceConfig(recorder);
+    expect(assignments.map(({ name }) => name).sort()).toEqual([...read].sort());
+  });
+
+  it('sets each variable to its default', () => {
+    const env = Object.fromEntries(assignments.filter(({ commented }) => !commented).map(({ name, value }) => [name, value]));
+    expect(loadServiceConfig(env)).toEqual(loadServiceConfig({}));
   });
 });

@@ -17,7 +17,7 @@ import { DataSource } from 'typeorm';
 export const REVOCATION_PAGE_SIZE = 1000;
 
 const PAGE = `
-  SELECT seq, jti FROM revocation
+  SELECT seq, jti, floor(extract(epoch FROM expires_at))::bigint AS expires FROM revocation
    WHERE seq > $1 AND expires_at > now()
    ORDER BY seq
    LIMIT $2`;
@@ -29,6 +29,8 @@ export interface RevocationPage {
   /** The highest seq returned, or `since` when nothing was: the next call's `since`. */
   cursor: number;
   jtis: string[];
+  /** Each jti's token expiry (Unix seconds), so a poller can forget it afterwards. */
+  expires: number[];
 }
 
 @Injectable()
@@ -51,13 +53,14 @@ export class RevocationLog implements OnModuleInit, OnModuleDestroy {
 
   /** The revocations after `since` whose tokens have not expired yet, oldest first. */
   async since(since: number, limit = REVOCATION_PAGE_SIZE): Promise<RevocationPage> {
-    const rows: Array<{ seq: string | number; jti: string }> = await this.dataSource.transaction(async (manager) => {
+    const rows: Array<{ seq: string | number; jti: string; expires: string | number }> = await this.dataSource.transaction(async (manager) => {
       await manager.query('LOCK TABLE revocation IN SHARE MODE');
       return manager.query(PAGE, [since, limit]);
     });
     return {
       cursor: rows.length > 0 ? Number(rows[rows.length - 1].seq) : since,
       jtis: rows.map((row) => row.jti),
+      expires: rows.map((row) => Number(row.expires)),
     };
   }
 

@@ -90,6 +90,9 @@ export class RevocationPageReply {
     description: 'jtis revoked after `since` whose tokens have not expired, oldest first; at most 1000 (a full page: call again)',
   })
   jtis!: string[];
+
+  @ApiProperty({ type: [Number], example: [1796263556], description: "Each jti's token expiry (Unix seconds), in the same order" })
+  expires!: number[];
 }
 
 export class JsonWebKeyReply {
