@@ -68,6 +68,23 @@ describe('the CLI on DATABASE_URL', () => {
     expect(login.body.code).toBe(200);
   });
 
+  it('sets and changes per-app settings, the login throttle included', async () => {
+    const { json: app } = await runCli(['app', 'create', '--name', 'tuned', '--login-free-failures', '2', '--token-ttl', '600'], env());
+    await runCli(['user', 'create', '--app', app.app_id, '--username', 'tuned_user', '--password', PASSWORD], env());
+    const listed = (await runCli(['app', 'list'], env())).json.find((item: { app_id: string }) => item.app_id === app.app_id);
+    expect(listed).toMatchObject({ login_free_failures: 2, token_ttl_seconds: 600, open_registration: false });
+
+    const attempt = (password: string) => service.post('/token/user', { appId: app.app_id, body: { name: 'tuned_user', password } });
+    for (const password of ['wrong 1', 'wrong 2', 'wrong 3']) expectError(await attempt(password), 401, 10101);
+    expectError(await attempt(PASSWORD), 429, 10103);
+
+    const updated = await runCli(['app', 'update', '--app', app.app_id, '--open-registration', '--disable'], env());
+    expect(updated.json).toMatchObject({ open_registration: true, status: 1 });
+    // The service caches apps for a few seconds; a disabled app is refused once the cache turns over.
+    await new Promise((resolve) => setTimeout(resolve, 5200));
+    expectError(await attempt(PASSWORD), 404, 40000, /disabled/);
+  });
+
   it('explains a mistake on stderr and exits non-zero', async () => {
     const missing = await runCli(['app', 'create'], env());
     expect(missing.code).toBe(2);

@@ -11,15 +11,20 @@ import { AppsService } from '../apps/apps.service';
 import { UsersService } from '../users/users.service';
 import { AdminTokensService } from '../admin-tokens/admin-tokens.service';
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
-import type { AppEntity } from '../apps/app.entity';
+import { AppStatus, type AppEntity } from '../apps/app.entity';
+import type { NewAppSettings } from '../apps/apps.service';
 
 export class UsageError extends Error {}
 
 export const USAGE = `Usage: npm run cli -- <command> [options]
 
-  app create --name NAME [--open-registration] [--default-region CN] [--token-ttl SECONDS]
-             [--password-min-length N] [--encrypt-type 0|1] [--error-http-status mirror|200]
+  app create --name NAME [SETTINGS]
         Creates an app and its first admin token: {"app_id": ..., "admin_token": ...}
+  app update --app APP_ID [--name NAME] [SETTINGS] [--closed-registration] [--disable | --enable]
+        SETTINGS: [--open-registration] [--default-region CN] [--token-ttl SECONDS]
+          [--password-min-length N] [--encrypt-type 0|1] [--error-http-status mirror|200]
+          [--login-free-failures N] [--login-ip-free-failures N] [--login-max-delay SECONDS]
+          [--login-failure-reset SECONDS]   (the login throttle: docs/security.md)
   app list
   user create --app APP_ID [--username U] [--mobile M] [--email E] [--password P | --password-stdin]
         Without a password, one is generated and printed once.
@@ -43,33 +48,33 @@ type Command = (context: INestApplicationContext, args: string[], stdin: () => P
 
 export const COMMANDS: Record<string, Command> = {
   'app create': async (context, args) => {
-    const { values } = parse(args, {
-      name: { type: 'string' },
-      'open-registration': { type: 'boolean' },
-      'default-region': { type: 'string' },
-      'token-ttl': { type: 'string' },
-      'password-min-length': { type: 'string' },
-      'encrypt-type': { type: 'string' },
-      'error-http-status': { type: 'string' },
-    });
-    const name = required(values.name, '--name');
-    const errorHttpStatus = values['error-http-status'];
-    if (errorHttpStatus !== undefined && errorHttpStatus !== 'mirror' && errorHttpStatus !== '200') {
-      throw new UsageError('--error-http-status takes mirror or 200');
-    }
-    const region = values['default-region'];
-    if (region !== undefined && !/^[A-Za-z]{2}$/.test(region)) throw new UsageError('--default-region takes a two-letter region such as CN');
-    const app = await context.get(AppsService).create({
-      name,
-      openRegistration: values['open-registration'] ?? false,
-      defaultRegion: region ?? null,
-      tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 60, 365 * 24 * 3600),
-      passwordMinLength: integer(values['password-min-length'], '--password-min-length', 1, 256),
-      encryptType: integer(values['encrypt-type'], '--encrypt-type', 0, 1),
-      errorHttpStatus: errorHttpStatus === undefined ? null : errorHttpStatus === '200' ? 'always-200' : 'mirror',
-    });
+    const { values } = parse(args, { name: { type: 'string' }, ...APP_SETTING_OPTIONS });
+    const app = await context.get(AppsService).create({ name: required(values.name, '--name'), ...appSettings(values) });
     const adminToken = await context.get(AdminTokensService).create(app.id, 'created with the app');
     return { app_id: app.id, admin_token: adminToken.token };
+  },
+
+  'app update': async (context, args) => {
+    const { values } = parse(args, {
+      app: { type: 'string' },
+      name: { type: 'string' },
+      'closed-registration': { type: 'boolean' },
+      disable: { type: 'boolean' },
+      enable: { type: 'boolean' },
+      ...APP_SETTING_OPTIONS,
+    });
+    const app = await findApp(context, required(values.app, '--app'));
+    if (values.disable && values.enable) throw new UsageError('--disable and --enable contradict each other');
+    if (values['open-registration'] && values['closed-registration']) throw new UsageError('--open-registration and --closed-registration contradict each other');
+    const changes = {
+      ...appSettings(values),
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(values['closed-registration'] ? { openRegistration: false } : {}),
+      ...(values.disable ? { status: AppStatus.Disabled } : values.enable ? { status: AppStatus.Active } : {}),
+    };
+    if (Object.keys(changes).length === 0) throw new UsageError('app update needs at least one setting to change');
+    const updated = await context.get(AppsService).update(app.id, changes);
+    return describeApp(updated!);
   },
 
   'app list': async (context) => {
@@ -168,6 +173,44 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
+const APP_SETTING_OPTIONS = {
+  'open-registration': { type: 'boolean' },
+  'default-region': { type: 'string' },
+  'token-ttl': { type: 'string' },
+  'password-min-length': { type: 'string' },
+  'encrypt-type': { type: 'string' },
+  'error-http-status': { type: 'string' },
+  'login-free-failures': { type: 'string' },
+  'login-ip-free-failures': { type: 'string' },
+  'login-max-delay': { type: 'string' },
+  'login-failure-reset': { type: 'string' },
+} as const;
+
+type AppSettingValues = { [K in keyof typeof APP_SETTING_OPTIONS]?: (typeof APP_SETTING_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** The settings given on the command line, checked; absent ones are left out. */
+function appSettings(values: AppSettingValues): Partial<Omit<NewAppSettings, 'name'>> {
+  const errorHttpStatus = values['error-http-status'];
+  if (errorHttpStatus !== undefined && errorHttpStatus !== 'mirror' && errorHttpStatus !== '200') {
+    throw new UsageError('--error-http-status takes mirror or 200');
+  }
+  const region = values['default-region'];
+  if (region !== undefined && !/^[A-Za-z]{2}$/.test(region)) throw new UsageError('--default-region takes a two-letter region such as CN');
+  const settings: Partial<Omit<NewAppSettings, 'name'>> = {
+    openRegistration: values['open-registration'] ? true : undefined,
+    defaultRegion: region?.toUpperCase(),
+    tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 60, 365 * 24 * 3600),
+    passwordMinLength: integer(values['password-min-length'], '--password-min-length', 1, 256),
+    encryptType: integer(values['encrypt-type'], '--encrypt-type', 0, 1),
+    errorHttpStatus: errorHttpStatus === undefined ? undefined : errorHttpStatus === '200' ? 'always-200' : 'mirror',
+    loginFreeFailures: integer(values['login-free-failures'], '--login-free-failures', 1, 1000),
+    loginIpFreeFailures: integer(values['login-ip-free-failures'], '--login-ip-free-failures', 1, 1_000_000),
+    loginMaxDelaySeconds: integer(values['login-max-delay'], '--login-max-delay', 1, 24 * 3600),
+    loginFailureResetSeconds: integer(values['login-failure-reset'], '--login-failure-reset', 60, 30 * 24 * 3600),
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
 function describeApp(app: AppEntity) {
   return {
     app_id: app.id,
@@ -179,6 +222,10 @@ function describeApp(app: AppEntity) {
     default_region: app.defaultRegion,
     encrypt_type: app.encryptType,
     error_http_status: app.errorHttpStatus,
+    login_free_failures: app.loginFreeFailures,
+    login_ip_free_failures: app.loginIpFreeFailures,
+    login_max_delay_seconds: app.loginMaxDelaySeconds,
+    login_failure_reset_seconds: app.loginFailureResetSeconds,
     created_at: app.createdAt,
   };
 }
