@@ -10,7 +10,8 @@ import type { Server } from 'node:http';
 import { ConfigError, loadServiceConfig } from '@app/config';
 import { locateDatabase } from '@app/persistence';
 import { runMigrations } from './database/migrate';
-import { AppLogger, createAppLog, createHttpApp } from './http/http-app';
+import { createHttpApp } from './http/http-app';
+import { AppLogger, createAppLog } from './logging/app-logger';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 

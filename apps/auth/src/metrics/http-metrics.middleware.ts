@@ -14,6 +14,8 @@ import { routePattern } from './route-pattern';
 
 /** The `route` label of requests no route handled. */
 const UNMATCHED = 'unmatched';
+/** The status of a request whose client went away before its reply ended (nginx's convention). */
+const CLIENT_CLOSED_REQUEST = 499;
 
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
@@ -31,10 +33,11 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     // 'close' comes after 'finish', and also when the client went away before the reply ended.
     response.once('close', () => {
       const route = routePattern(request);
-      stopTimer({ method: request.method, route: route ?? UNMATCHED, status: response.statusCode });
+      const status = response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST;
+      stopTimer({ method: request.method, route: route ?? UNMATCHED, status });
       if (route === undefined) return;
       if (request.method === 'POST' && LOGIN_ROUTES.has(route)) {
-        this.metrics.logins.inc({ route, outcome: String(replyCode ?? response.statusCode) });
+        this.metrics.logins.inc({ route, outcome: String(replyCode ?? status) });
       }
       if (replyCode === ErrorCatalogue.TOO_MANY_ATTEMPTS.code) this.metrics.throttled.inc({ route });
     });
