@@ -35,6 +35,8 @@ export interface HashOnlyLine {
   readonly perSec: number;
   /** Process CPU time per verification during the flat-out run, in ms. */
   readonly cpuMsPerVerification: number;
+  /** Cores other processes kept busy during the flat-out run (the line is low when they did). */
+  readonly otherCpuCores: number;
   /**
    * The same flat-out run with as many verifications at once as libuv has threads, which is how
    * many the service itself runs at once under load (its verify calls are not bounded).

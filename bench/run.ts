@@ -46,14 +46,19 @@ interface Durations {
   readonly windowSeconds: number;
   /** Warm-up before each row's window, at least. */
   readonly warmupSeconds: number;
+  /**
+   * Warm-up in turns of the queue (concurrency / hash-only rate): after one turn every request in
+   * flight has queued behind the others, so latencies are at their steady state.
+   */
+  readonly warmupQueueTurns: number;
   /** Length of each hash-only measurement. */
   readonly hashSeconds: number;
   /** Users to provision at most (fewer when hashing is slow; `--users` sets the number exactly). */
   readonly maxUsers: number;
 }
 
-const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, hashSeconds: 3, maxUsers: 200 };
-const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.5, hashSeconds: 1, maxUsers: 64 };
+const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, warmupQueueTurns: 1.5, hashSeconds: 3, maxUsers: 200 };
+const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.3, warmupQueueTurns: 1, hashSeconds: 0.5, maxUsers: 64 };
 
 interface Options {
   readonly quick: boolean;
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
   try {
     const hashOnly = (await service.channel.next('hash-only', 600_000)).line;
     const ready = (await service.channel.next('ready', 900_000)).service;
+    console.log(`[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s] ready`);
     console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
     console.log(
       `Service: ${ready.database.version}${service.fresh ? ` (fresh database ${service.fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
     for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
       const row = await measureRow(service.channel, ready, plan, hashOnly, durations);
       rows.push(row);
-      console.log(progressLine(row));
+      console.log(`[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s] ${progressLine(row)}`);
     }
 
     results = {
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
 
   console.log(`\n${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
   console.log(table(results.rows));
-  const noise = noiseLines(results.rows);
+  const noise = noiseLines(results.rows, results.hashOnly);
   if (noise.length > 0) console.log(`\nThe machine was not quiet; these rows are skewed:\n${noise.join('\n')}`);
   console.log(`\nExpress vs Fastify: ${FASTIFY_SKIPPED}`);
   console.log(`\nTargets:\n${targetLines(results.targets).join('\n')}`);
@@ -186,7 +192,7 @@ async function startService(options: Options, durations: Durations): Promise<Sta
 function progressLine(row: RowResult): string {
   const errors = Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : '';
   return (
-    `  ${row.label}, c=${row.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
+    `${row.label}, c=${row.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
     `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms, other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`
   );
 }
@@ -201,7 +207,7 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
   await service.next('settled', 120_000);
 
   const queueSeconds = plan.concurrency / hashOnly.perSec;
-  const warmupSeconds = Math.max(durations.warmupSeconds, 1.5 * queueSeconds);
+  const warmupSeconds = Math.max(durations.warmupSeconds, durations.warmupQueueTurns * queueSeconds);
   const windowSeconds = Math.max(durations.windowSeconds, 2 * queueSeconds);
   let windowReply: Promise<ServiceWindow> | undefined;
   let machineAtStart = new CpuSnapshot();

@@ -14,6 +14,8 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { hash, parseOptions, verify, type Options } from '@node-rs/argon2';
 import { verify as verifyBcrypt } from '@node-rs/bcrypt';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { HashingSlots } from './hashing-slots';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 
 /** `Algorithm.Argon2id`; the binding declares its enums `const`, which isolated compilers cannot inline. */
@@ -30,6 +32,7 @@ const ARGON2ID_HASH = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-
 export class PasswordHasher implements OnModuleInit {
   private readonly options: Options;
   private dummyHash = '';
+  private readonly slots = new HashingSlots(availableParallelism());
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
     this.options = { algorithm: ARGON2ID, ...config.argon2 };
@@ -41,15 +44,15 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return hash(password, this.options);
+    return this.slots.run(() => hash(password, this.options));
   }
 
   /** False for a wrong password and for a hash this hasher cannot read. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
     try {
-      if (passwordHash.startsWith('$argon2')) return await verify(passwordHash, password);
+      if (passwordHash.startsWith('$argon2')) return await this.slots.run(() => verify(passwordHash, password));
       // Note the argument order: bcrypt takes the password first.
-      if (BCRYPT_PREFIX.test(passwordHash)) return await verifyBcrypt(password, passwordHash);
+      if (BCRYPT_PREFIX.test(passwordHash)) return await this.slots.run(() => verifyBcrypt(password, passwordHash));
       return false;
     } catch {
       return false; // a corrupt stored hash proves nothing; it is never a match
