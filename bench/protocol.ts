@@ -38,8 +38,8 @@ export interface HashOnlyLine {
   /** Cores other processes kept busy during the flat-out run (the line is low when they did). */
   readonly otherCpuCores: number;
   /**
-   * The same flat-out run with as many verifications at once as libuv has threads, which is how
-   * many the service itself runs at once under load (its verify calls are not bounded).
+   * The same flat-out run with as many verifications at once as libuv has threads: what a service
+   * gets that hands every verification to the pool at once, more threads than cores.
    */
   readonly atThreadPool: { readonly threads: number; readonly perSec: number } | undefined;
 }

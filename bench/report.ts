@@ -83,17 +83,23 @@ export const FASTIFY_SKIPPED =
   '(api-exception.filter.ts). The "pipeline only" row bounds what any adapter could save per login.';
 
 export function hashOnlyLines(hashOnly: HashOnlyLine, argon2: Argon2Params): string[] {
+  const line = (label: string, value: string): string => `  ${label.padEnd(44)}${value}`;
   const lines = [
     `Hash-only line: argon2id m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}, @node-rs/argon2 verify`,
-    `  one verification, idle, sequential      ${fixed(hashOnly.singleMs, 1)} ms (median ${fixed(hashOnly.singleMedianMs, 1)} ms)`,
-    `  cores × 1000 / single                    ${hashOnly.concurrency} × ${fixed(1000 / hashOnly.singleMs, 1)} = ${fixed(hashOnly.idealPerSec, 1)}/s`,
-    `  measured flat out, ${hashOnly.concurrency} at once           ${fixed(hashOnly.perSec, 1)}/s  ` +
-      `(${percent(hashOnly.perSec / hashOnly.idealPerSec)} of cores × single; ${fixed(hashOnly.cpuMsPerVerification, 1)} ms CPU each)`,
+    line('one verification, idle, sequential', `${fixed(hashOnly.singleMs, 1)} ms (median ${fixed(hashOnly.singleMedianMs, 1)} ms)`),
+    line('cores × 1000 / single', `${hashOnly.concurrency} × ${fixed(1000 / hashOnly.singleMs, 1)} = ${fixed(hashOnly.idealPerSec, 1)}/s`),
+    line(
+      `measured flat out, ${hashOnly.concurrency} at once (the line)`,
+      `${fixed(hashOnly.perSec, 1)}/s (${percent(hashOnly.perSec / hashOnly.idealPerSec)} of cores × single; ` +
+        `${fixed(hashOnly.cpuMsPerVerification, 1)} ms CPU each)`,
+    ),
   ];
   if (hashOnly.atThreadPool) {
     lines.push(
-      `  measured flat out, ${hashOnly.atThreadPool.threads} at once (libuv pool) ${fixed(hashOnly.atThreadPool.perSec, 1)}/s  ` +
-        `(${percent(hashOnly.atThreadPool.perSec / hashOnly.perSec)} of the line: what unbounded verifications get)`,
+      line(
+        `measured flat out, ${hashOnly.atThreadPool.threads} at once (libuv pool)`,
+        `${fixed(hashOnly.atThreadPool.perSec, 1)}/s (${percent(hashOnly.atThreadPool.perSec / hashOnly.perSec)} of the line: more threads than cores)`,
+      ),
     );
   }
   return lines;
