@@ -51,21 +51,7 @@ export class UsersService {
     });
     if (violation) throw new ApiError('BAD_PARAMETER', violation);
 
-    const passwordHash = await this.hasher.hash(input.password);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const user = this.users.create({ id: newUserId(), appId: app.id, ...identifiers, passwordHash, status: UserStatus.Normal });
-        await this.users.insert(user);
-        return user;
-      } catch (error) {
-        const constraint = uniqueViolation(error);
-        if (constraint === undefined) throw error;
-        const field = CONSTRAINT_FIELDS[constraint];
-        if (field) throw new ApiError('USER_EXISTS', `${field} is already taken`);
-        // A random id collided with an existing one (odds about n / 2^53): draw again.
-        if (attempt >= 3) throw error;
-      }
-    }
+    return this.insert(app, identifiers, await this.hasher.hash(input.password));
   }
 
   /**
@@ -78,9 +64,14 @@ export class UsersService {
     if (!this.hasher.isVerifiableHash(input.passwordHash)) {
       throw new ApiError('BAD_PARAMETER', 'password_hash must be a bcrypt ($2a$, $2b$, $2y$) or argon2id PHC hash');
     }
+    return this.insert(app, identifiers, input.passwordHash);
+  }
+
+  /** Inserts a user under a fresh random id; 10004 names an identifier that is already taken. */
+  private async insert(app: AppEntity, identifiers: Partial<UserEntity>, passwordHash: string): Promise<UserEntity> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const user = this.users.create({ id: newUserId(), appId: app.id, ...identifiers, passwordHash: input.passwordHash, status: UserStatus.Normal });
+        const user = this.users.create({ id: newUserId(), appId: app.id, ...identifiers, passwordHash, status: UserStatus.Normal });
         await this.users.insert(user);
         return user;
       } catch (error) {
@@ -88,7 +79,8 @@ export class UsersService {
         if (constraint === undefined) throw error;
         const field = CONSTRAINT_FIELDS[constraint];
         if (field) throw new ApiError('USER_EXISTS', `${field} is already taken`);
-        if (attempt >= 3) throw error; // a random id collided, as in register: draw again
+        // A random id collided with an existing one (odds about n / 2^53): draw again.
+        if (attempt >= 3) throw error;
       }
     }
   }
