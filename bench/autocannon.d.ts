@@ -19,6 +19,8 @@ declare module 'autocannon' {
       duration?: number;
       /** Seconds to wait for a response. */
       timeout?: number;
+      /** Milliseconds between samples; also how often the end of `duration` is checked. */
+      sampleInt?: number;
       pipelining?: number;
       method?: string;
       headers?: Record<string, string>;

@@ -61,6 +61,8 @@ export async function runLoad(spec: LoadSpec, timing: LoadTiming): Promise<LoadR
     connections: spec.concurrency,
     duration: timing.warmupSeconds + timing.windowSeconds + TAIL_SECONDS,
     timeout: timing.timeoutSeconds,
+    // autocannon notices the end of its duration only at a sample tick (every second by default).
+    sampleInt: 100,
     method: 'POST',
     headers: spec.headers,
     requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: spec.bodies[next++ % spec.bodies.length] }) }],

@@ -90,6 +90,13 @@ export type ServiceMessage =
   | { readonly type: 'settled'; readonly waitedMs: number }
   | { readonly type: 'failed'; readonly message: string };
 
+/** The service process reported that it could not start or go on; the message says why. */
+export class ServiceFailed extends Error {
+  constructor(reason: string) {
+    super(`The service failed: ${reason}`);
+  }
+}
+
 type Reply<T extends ServiceMessage['type']> = Extract<ServiceMessage, { type: T }>;
 
 /**
@@ -123,7 +130,7 @@ export class ServiceChannel {
       const index = this.inbox.findIndex((message) => message.type === type || message.type === 'failed');
       if (index >= 0) {
         const [message] = this.inbox.splice(index, 1);
-        if (message.type === 'failed') throw new Error(`the service failed: ${message.message}`);
+        if (message.type === 'failed') throw new ServiceFailed(message.message);
         return message as Reply<T>;
       }
       if (this.exitCode !== undefined) throw new Error(`the service exited (${this.exitCode}) before sending '${type}'`);

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { runLoad } from './load';
 import { planRows, USER_AGENT, type RowPlan } from './rows';
 import { createFreshDatabase, type FreshDatabase } from './fresh-database';
-import { ServiceChannel, type HashOnlyLine, type ServiceReady, type ServiceWindow } from './protocol';
+import { ServiceChannel, ServiceFailed, type HashOnlyLine, type ServiceReady, type ServiceWindow } from './protocol';
 import {
   checkTargets,
   FASTIFY_SKIPPED,
@@ -51,14 +51,16 @@ interface Durations {
    * flight has queued behind the others, so latencies are at their steady state.
    */
   readonly warmupQueueTurns: number;
+  /** The window in turns of the queue, at least: enough completions for a p99 at high concurrency. */
+  readonly windowQueueTurns: number;
   /** Length of each hash-only measurement. */
   readonly hashSeconds: number;
   /** Users to provision at most (fewer when hashing is slow; `--users` sets the number exactly). */
   readonly maxUsers: number;
 }
 
-const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, warmupQueueTurns: 1.5, hashSeconds: 3, maxUsers: 200 };
-const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.3, warmupQueueTurns: 1, hashSeconds: 0.5, maxUsers: 64 };
+const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, warmupQueueTurns: 1.5, windowQueueTurns: 2, hashSeconds: 3, maxUsers: 200 };
+const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.3, warmupQueueTurns: 1, windowQueueTurns: 1, hashSeconds: 0.5, maxUsers: 64 };
 
 interface Options {
   readonly quick: boolean;
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   const durations = options.quick ? QUICK : FULL;
   const startedAt = new Date();
   const loadAtStart = loadavg()[0];
+  const stamp = (): string => `[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s]`;
   console.log(
     `Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ` +
       `Node ${process.version}; load average ${fixed(loadAtStart, 2)}`,
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
   try {
     const hashOnly = (await service.channel.next('hash-only', 600_000)).line;
     const ready = (await service.channel.next('ready', 900_000)).service;
-    console.log(`[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s] ready`);
+    console.log(`${stamp()} ready`);
     console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
     console.log(
       `Service: ${ready.database.version}${service.fresh ? ` (fresh database ${service.fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
     for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
       const row = await measureRow(service.channel, ready, plan, hashOnly, durations);
       rows.push(row);
-      console.log(`[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s] ${progressLine(row)}`);
+      console.log(`${stamp()} ${progressLine(row)}`);
     }
 
     results = {
@@ -208,7 +211,7 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
 
   const queueSeconds = plan.concurrency / hashOnly.perSec;
   const warmupSeconds = Math.max(durations.warmupSeconds, durations.warmupQueueTurns * queueSeconds);
-  const windowSeconds = Math.max(durations.windowSeconds, 2 * queueSeconds);
+  const windowSeconds = Math.max(durations.windowSeconds, durations.windowQueueTurns * queueSeconds);
   let windowReply: Promise<ServiceWindow> | undefined;
   let machineAtStart = new CpuSnapshot();
   let machineBusy = { cores: NaN, runnerCores: NaN };
@@ -323,6 +326,6 @@ function argon2Env(spec: string | undefined): Record<string, string> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof UsageError ? error.message : error);
+  console.error(error instanceof UsageError || error instanceof ServiceFailed ? error.message : error);
   process.exit(1);
 });

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
-import { loadServiceConfig } from '@app/config';
+import { ConfigError, loadServiceConfig } from '@app/config';
 import { locateDatabase } from '@app/persistence';
 import { runMigrations } from '../apps/auth/src/database/migrate';
 import { createHttpApp } from '../apps/auth/src/http/http-app';
@@ -209,7 +209,9 @@ async function untilIdle(maxMs = 60_000): Promise<number> {
 }
 
 main().catch((error: unknown) => {
-  const message: ServiceMessage = { type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  // A configuration problem is the user's to fix and says so itself; anything else needs its stack.
+  const reason = error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message: ServiceMessage = { type: 'failed', message: reason };
   // Exit only once the message is out, or the runner would see a bare exit code.
   if (process.send) process.send(message, undefined, {}, () => process.exit(1));
   else process.exit(1);
