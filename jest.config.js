@@ -16,12 +16,14 @@ const moduleNameMapper = {
   '^@app/(config|contract|persistence|auth-client)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 // NestJS 12 ships as ES modules only. Node 20 loads them through require(esm), but Jest's own
-// module system cannot (before Node 24.9), so Jest compiles those packages to CommonJS with swc.
-const ESM_ONLY = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'es-toolkit', 'load-esm'];
+// module system cannot (before Node 24.9), so Jest compiles those packages to CommonJS with swc
+// (content-disposition: @fastify/static's, which Swagger UI needs on Fastify).
+const ESM_ONLY = ['@nestjs', 'content-disposition', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'es-toolkit', 'load-esm'];
 const swcJs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const common = {
   transform: { '^.+\\.ts$': swc, '^.+\\.m?js$': swcJs },
-  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+  // Matched at the innermost node_modules/ of a path, so that a nested copy is compiled too.
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)(?!.*/node_modules/)`],
   moduleNameMapper,
   testEnvironment: 'node',
   rootDir: __dirname,

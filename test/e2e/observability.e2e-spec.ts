@@ -3,7 +3,7 @@
  * down and back up), Prometheus metrics at /metrics, and structured logs: one JSON line per
  * request carrying the request's id, and no secret in any line.
  */
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadServiceConfig } from '../../libs/config/src';
 import { createHttpApp } from '../../apps/auth/src/http/http-app';
 import { createAppLog } from '../../apps/auth/src/logging/app-logger';
-import { TestService, TEST_MASTER_KEY, expectError, type TestApp } from '../support/test-service';
+import { TestService, TEST_MASTER_KEY, adapterEnv, expectError, type TestApp } from '../support/test-service';
 import { startServiceProcess, type RunningService } from '../support/processes';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 
@@ -108,7 +108,7 @@ describe('readiness while the database is unreachable', () => {
     return { host: url.hostname, port: Number(url.port || 5432) };
   })());
   const lines: Array<Record<string, any>> = [];
-  let app: NestExpressApplication;
+  let app: INestApplication;
   let baseUrl: string;
 
   beforeAll(async () => {
@@ -121,6 +121,7 @@ describe('readiness while the database is unreachable', () => {
       DB_POOL_SIZE: '2',
       DB_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'log',
+      ...adapterEnv(),
     });
     // The app's log lines, read here instead of stdout.
     const log = createAppLog(config, { write: (line: string) => void lines.push(JSON.parse(line)) });

@@ -2,7 +2,7 @@
  * The real service, started in-process on a random loopback port, over the run's test database.
  * Tests talk to it with `fetch` (real HTTP) and use its services only to set up apps and users.
  */
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,13 +42,22 @@ export interface TestApp {
 }
 
 /**
+ * HTTP_ADAPTER of the test run (`HTTP_ADAPTER=fastify npx jest`), for the services a test starts in
+ * process; those started as processes inherit it with the rest of the environment.
+ */
+export function adapterEnv(): Record<string, string> {
+  const adapter = process.env.HTTP_ADAPTER;
+  return adapter ? { HTTP_ADAPTER: adapter } : {};
+}
+
+/**
  * Note: Passport keeps its strategies in one process-wide registry, so a second TestService in the
  * same test file takes over the login strategies; keep both open until afterAll and close them
  * together, or the first one's logins fail once the second is closed.
  */
 export class TestService {
   private constructor(
-    readonly nest: NestExpressApplication,
+    readonly nest: INestApplication,
     readonly config: ServiceConfig,
     readonly baseUrl: string,
   ) {}
@@ -62,6 +71,7 @@ export class TestService {
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
       DB_POOL_SIZE: '5',
+      ...adapterEnv(),
       ...env,
     });
     const nest = await createHttpApp(config, databaseUrl);

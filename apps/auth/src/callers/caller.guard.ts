@@ -28,7 +28,7 @@ import { UsersService } from '../users/users.service';
 import { GroupDirectory } from '../groups/group-directory';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
 import { ROUTE_ACCESS, type RouteAccess } from '../http/route-access';
-import type { Caller, ResolvedRequest } from '../http/request-context';
+import { requestPath, type Caller, type ResolvedRequest } from '../http/request-context';
 import type { AppEntity } from '../apps/app.entity';
 import type { Acting, Principal } from './principal';
 
@@ -71,7 +71,7 @@ export class CallerGuard implements CanActivate {
 
     this.enforce(access, app, principal, Boolean(token));
     if (impersonated) {
-      await this.audit.record({ appId: app.id, principal, method: request.method, path: request.path, clientIp: request.ip });
+      await this.audit.record({ appId: app.id, principal, method: request.method, path: requestPath(request), clientIp: request.ip });
     }
     return true;
   }

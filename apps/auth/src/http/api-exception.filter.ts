@@ -6,13 +6,17 @@
  *
  * HTTP status: mirrors the error by default; ERROR_HTTP_STATUS=200 (server-wide, or an app's own
  * override) answers business errors with 200 as the reference platform does.
+ *
+ * It answers through Nest's HTTP adapter (Express or Fastify, HTTP_ADAPTER), with whatever
+ * response it is given: the adapter's, or Node's when a middleware threw on Fastify.
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ApiError, ErrorCatalogue, errorEnvelope, type ErrorDefinition } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { isDatabaseUnavailable } from '@app/persistence';
-import type { ResolvedRequest } from './request-context';
+import { requestPath, type HttpRequest, type ResolvedRequest } from './request-context';
+import { currentRequestScope } from './request-scope';
 
 interface ReplyError {
   definition: ErrorDefinition;
@@ -24,39 +28,48 @@ interface ReplyError {
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {}
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<ResolvedRequest>();
-    const response = http.getResponse<Response>();
+    const response = http.getResponse<unknown>();
+    const adapter = this.adapterHost.httpAdapter;
     const error = this.toReplyError(exception, request);
 
-    if (response.headersSent) {
-      response.end();
+    if (adapter.isHeadersSent(response)) {
+      adapter.end(response);
       return;
     }
     const mode = request.tenant?.errorHttpStatus ?? this.config.errorHttpStatus;
     const status = mode === 'always-200' && error.definition.status < 500 ? HttpStatus.OK : error.definition.status;
-    for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-    response.status(status).json(errorEnvelope(error.definition.code, error.message));
+    for (const [name, value] of Object.entries(error.headers)) adapter.setHeader(response, name, value);
+    const scope = currentRequestScope();
+    // For the metrics: a login's outcome is its reply code (HttpMetricsMiddleware).
+    if (scope) scope.replyCode = error.definition.code;
+    adapter.reply(response, errorEnvelope(error.definition.code, error.message), status);
   }
 
-  private toReplyError(exception: unknown, request: ResolvedRequest): ReplyError {
+  private toReplyError(exception: unknown, request: HttpRequest): ReplyError {
     if (exception instanceof ApiError) {
       return { definition: exception.definition, message: exception.message, headers: exception.headers };
     }
-    const fromParser = this.fromBodyParser(exception);
+    // On Fastify, Nest hands body-parser's errors over as HttpExceptions caused by them.
+    const fromParser = this.fromBodyParser(exception) ?? this.fromBodyParser((exception as { cause?: unknown } | null)?.cause);
     if (fromParser) return fromParser;
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception);
     }
+    const requestId = currentRequestScope()?.requestId ?? '-';
     if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(`[${request.requestId ?? '-'}] database unavailable: ${(exception as Error).message}`);
+      this.logger.warn(`[${requestId}] database unavailable: ${(exception as Error).message}`);
       return plain(ErrorCatalogue.DATABASE_UNAVAILABLE);
     }
     this.logger.error(
-      `[${request.requestId ?? '-'}] unexpected error on ${request.method} ${request.originalUrl.split('?')[0]}`,
+      `[${requestId}] unexpected error on ${request.method} ${requestPath(request)}`,
       exception instanceof Error ? exception.stack : String(exception),
     );
     return plain(ErrorCatalogue.INTERNAL);

@@ -1,9 +1,9 @@
-import type { ResolvedRequest } from './request-context';
+import type { HttpRequest } from './request-context';
 
 /**
- * The client's IP for the login throttle: Express's `request.ip`, which honours X-Forwarded-For
- * only from TRUSTED_PROXIES (see http-app.ts), else the socket's peer address.
+ * The client's IP for the login throttle: the adapter's `request.ip`, which honours
+ * X-Forwarded-For only from TRUSTED_PROXIES (see http-platform.ts), else the socket's peer address.
  */
-export function clientIpOf(request: ResolvedRequest): string {
+export function clientIpOf(request: HttpRequest): string {
   return request.ip ?? request.socket?.remoteAddress ?? 'unknown';
 }

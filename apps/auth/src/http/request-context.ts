@@ -1,4 +1,5 @@
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AppEntity } from '../apps/app.entity';
 import type { Principal } from '../callers/principal';
 
@@ -8,8 +9,27 @@ export type Caller =
   | { readonly kind: 'admin'; readonly appId: string; readonly adminTokenId: string }
   | { readonly kind: 'user'; readonly appId: string; readonly userId: number; readonly jti: string };
 
+/**
+ * A request as guards, strategies and handlers see it: what Express's request and Fastify's have
+ * in common (HTTP_ADAPTER picks one), so nothing past the HTTP layer depends on either.
+ */
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  /** The URL as received; both adapters keep it (Express may rewrite `url` inside mounted middleware). */
+  readonly originalUrl?: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The client's address, X-Forwarded-For believed only from TRUSTED_PROXIES (see http-platform.ts). */
+  readonly ip?: string;
+  readonly socket?: Socket;
+  /** The parsed JSON body (`{}` without one), replaced by the validated DTO by ValidatedBody. */
+  body?: unknown;
+  /** Set by Passport's AuthGuard on login routes. */
+  user?: unknown;
+}
+
 /** What the global guards attach to a request before any handler runs. */
-export interface ResolvedRequest extends Request {
+export interface ResolvedRequest extends HttpRequest {
   /** The app named by the `app_id` header (AppGuard). */
   tenant?: AppEntity;
   /** The caller behind `access-token` (CallerGuard). */
@@ -18,6 +38,9 @@ export interface ResolvedRequest extends Request {
   principal?: Principal;
   /** The shape-checked impersonation headers, as decimal strings. */
   impersonation?: { groupId?: string; userId?: string };
-  /** Set by the request-id middleware; echoed in `x-request-id` and in error logs. */
-  requestId?: string;
+}
+
+/** The path of a request, without its query string (which is the caller's and never logged). */
+export function requestPath(request: Pick<HttpRequest, 'url' | 'originalUrl'>): string {
+  return (request.originalUrl ?? request.url).split('?')[0];
 }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, mixin, type Type } from '@nestjs/common';
 import type { ClassConstructor } from 'class-transformer';
-import type { Request } from 'express';
+import type { HttpRequest } from './request-context';
 import { validateBody } from './validation';
 
 /**
@@ -12,7 +12,7 @@ export function ValidatedBody<T extends object>(dtoClass: ClassConstructor<T>): 
   @Injectable()
   class ValidatedBodyGuard implements CanActivate {
     async canActivate(context: ExecutionContext): Promise<boolean> {
-      const request = context.switchToHttp().getRequest<Request>();
+      const request = context.switchToHttp().getRequest<HttpRequest>();
       request.body = await validateBody(dtoClass, request.body);
       return true;
     }

@@ -1,20 +1,18 @@
 /**
  * Logs are pino's: one JSON object per line, or readable lines (pino-pretty) when NODE_ENV is not
  * production and stdout is a terminal. Every `new Logger(...)` in the code writes through
- * AppLogger, and a line written while a request runs carries that request's id. Each request ends
- * with one line (id, method, route, status, duration); bodies and headers are never logged, and
- * values under secret-looking keys (passwords, tokens, secrets, credential headers) are replaced
- * at any depth.
+ * AppLogger, and a line written while a request runs carries that request's id (read from its
+ * RequestScope: no per-request logger is made). Each request ends with one line (id, method,
+ * route, status, duration); bodies and headers are never logged, and values under secret-looking
+ * keys (passwords, tokens, secrets, credential headers) are replaced at any depth.
  */
 import type { LoggerService, LogLevel } from '@nestjs/common';
-import type { RequestHandler, Response } from 'express';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { build as prettyStream } from 'pino-pretty';
 import type { ServiceConfig } from '@app/config';
-import { routePattern } from '../metrics/route-pattern';
-import type { ResolvedRequest } from '../http/request-context';
+import { requestPath } from '../http/request-context';
+import { currentRequestScope, type RequestScope } from '../http/request-scope';
 
 /** LOG_LEVEL speaks Nest's level names; these are pino's for the same levels. */
 const PINO_LEVELS: Record<LogLevel, Level> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
@@ -53,46 +51,32 @@ function stdout(config: ServiceConfig): DestinationStream {
     : pino.destination({ dest: 1, sync: true });
 }
 
-/** The log line of a request; set while it runs, so that whatever logs during it names it. */
-const requestLogs = new AsyncLocalStorage<PinoLogger>();
-
 /** Health probes and metric scrapes come every few seconds: when they succeed, their lines are debug. */
 const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 
-/** One line per request, written when its reply ends (or the client goes away). */
-export function requestLogger(log: PinoLogger): RequestHandler {
-  // The path only: query strings are the caller's and are not logged.
-  const pathOf = (request: ResolvedRequest) => request.originalUrl.split('?')[0];
-  const fields = (request: ResolvedRequest, response: Response, durationMs: number) => ({
-    method: request.method,
-    route: routePattern(request),
-    path: pathOf(request),
-    status: response.statusCode,
-    durationMs,
-    ...(response.writableEnded ? {} : { aborted: true }),
-  });
-  const message = (request: ResolvedRequest, response: Response, _error?: Error, durationMs?: number) =>
-    `${request.method} ${pathOf(request)} ${response.statusCode} ${durationMs ?? '?'}ms${response.writableEnded ? '' : ' (aborted)'}`;
-
-  const httpLog = pinoHttp<ResolvedRequest, Response>({
-    logger: log,
-    genReqId: (request) => request.requestId ?? '-',
-    customAttributeKeys: { reqId: 'requestId' },
-    // The request's own lines carry only its id; its last line says the rest.
-    quietReqLogger: true,
-    quietResLogger: true,
-    wrapSerializers: false,
-    customLogLevel: (request, response, error) => {
-      if (error || response.statusCode >= 500) return 'error';
-      const route = routePattern(request);
-      return route !== undefined && PROBE_ROUTES.has(route) && response.statusCode < 400 ? 'debug' : 'info';
-    },
-    customSuccessMessage: (request, response, durationMs) => message(request, response, undefined, durationMs),
-    customErrorMessage: message,
-    customSuccessObject: (request, response, result: { responseTime: number }) => fields(request, response, result.responseTime),
-    customErrorObject: (request, response, _error, result: { responseTime: number }) => fields(request, response, result.responseTime),
-  });
-  return (request, response, next) => httpLog(request, response, () => requestLogs.run(request.log, next));
+/**
+ * One line per request, written when its reply ends (or the client goes away): id, method, route
+ * pattern, path (never the query string, which is the caller's), status, duration. Nothing is built
+ * per request but a timestamp and a listener; the line itself only when its level is enabled.
+ * Given the Node.js request and response, whichever adapter serves them (http-platform.ts).
+ */
+export function requestLogger(log: PinoLogger): (request: IncomingMessage, response: ServerResponse, scope: RequestScope) => void {
+  return (request, response, scope) => {
+    const started = Date.now();
+    response.once('close', () => {
+      const status = response.statusCode;
+      const route = scope.route();
+      const level: Level = status >= 500 ? 'error' : route !== undefined && PROBE_ROUTES.has(route) && status < 400 ? 'debug' : 'info';
+      if (!log.isLevelEnabled(level)) return;
+      const durationMs = Date.now() - started;
+      const path = requestPath(request as { url: string; originalUrl?: string });
+      const aborted = !response.writableEnded;
+      log[level](
+        { requestId: scope.requestId, method: request.method, route, path, status, durationMs, ...(aborted ? { aborted: true } : {}) },
+        `${request.method} ${path} ${status} ${durationMs}ms${aborted ? ' (aborted)' : ''}`,
+      );
+    });
+  };
 }
 
 /**
@@ -127,14 +111,15 @@ export class AppLogger implements LoggerService {
   }
 
   private write(level: LogLevel, message: unknown, params: unknown[]): void {
-    const log = requestLogs.getStore() ?? this.root;
+    const log = this.root;
     const pinoLevel = PINO_LEVELS[level];
     if (!log.isLevelEnabled(pinoLevel)) return;
+    const requestId = currentRequestScope()?.requestId;
     const rest = [...params];
     const context = typeof rest.at(-1) === 'string' ? (rest.pop() as string) : undefined;
     const stack = (level === 'error' || level === 'fatal') && typeof rest[0] === 'string' ? (rest.shift() as string) : undefined;
     const extra = rest.filter((param) => param !== undefined);
-    const fields: Record<string, unknown> = { context };
+    const fields: Record<string, unknown> = requestId === undefined ? { context } : { requestId, context };
     if (extra.length > 0) fields.extra = extra;
     if (stack !== undefined) fields.err = { stack };
     if (message instanceof Error) {

@@ -1,0 +1,97 @@
+/**
+ * Where Express and Fastify differ (HTTP_ADAPTER), in one place: how the adapter is made (trusted
+ * proxies, routing that matches like Express's), how the request hook is installed, how the route
+ * pattern of a request is read, and how a parsed body reaches the request Nest sees. Everything
+ * else (security headers, CORS, the body parser, the exception filter, logging, metrics, Swagger)
+ * is the same code on both: Nest's adapter-neutral API, or Node's own request and response.
+ */
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServiceConfig } from '@app/config';
+import { runInRequestScope, type RequestScope } from './request-scope';
+
+/**
+ * Called first thing on every request, before CORS, security headers, middleware and routing,
+ * with Node's request and response and a way to read the request's route pattern once routed.
+ * The rest of the request runs in the scope it returns.
+ */
+export type RequestHook = (request: IncomingMessage, response: ServerResponse, route: () => string | undefined) => RequestScope;
+
+export interface HttpPlatform {
+  readonly adapter: AbstractHttpAdapter;
+  onRequest(hook: RequestHook): void;
+}
+
+/** Longest path parameter Fastify routes (its default, 100, answers longer ones 414; Express has no limit). */
+const MAX_PARAM_LENGTH = 65_535;
+
+export function httpPlatform(config: ServiceConfig): HttpPlatform {
+  // Without trusted proxies the socket's address is the client: a forged X-Forwarded-For counts
+  // for nothing. Both adapters read the list with proxy-addr: addresses, CIDR ranges, `loopback`.
+  const trustProxy = config.trustedProxies.length > 0 ? config.trustedProxies : false;
+  return config.httpAdapter === 'fastify' ? fastifyPlatform(trustProxy) : expressPlatform(trustProxy);
+}
+
+function expressPlatform(trustProxy: string[] | false): HttpPlatform {
+  const adapter = new ExpressAdapter();
+  adapter.set('trust proxy', trustProxy);
+  adapter.disable('x-powered-by');
+  return {
+    adapter,
+    onRequest(hook) {
+      // Express's request and response are Node's, extended; `route` is set when a route matches.
+      adapter.setOnRequestHook((request: Request, response: Response, done: () => void) => {
+        const scope = hook(request, response, () => expressRoute(request));
+        runInRequestScope(scope, () => done());
+      });
+    },
+  };
+}
+
+function expressRoute(request: Request): string | undefined {
+  const path = (request.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? path : undefined;
+}
+
+function fastifyPlatform(trustProxy: string[] | false): HttpPlatform {
+  const adapter = new FastifyAdapter({
+    trustProxy,
+    // Routes match as on Express: letters in any case, with or without a trailing slash.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+  });
+  const fastify = adapter.getInstance();
+  // Bodies are read by JsonBodyMiddleware, on Node's request, for both adapters (it runs before
+  // routing, as Nest middleware does on Express): Fastify's own parsers are replaced by one that
+  // hands its result over, and a request Fastify reads no body for (GET, no Content-Length) gets
+  // it too, so that Nest, validation and Passport find `request.body` as on Express.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (request: FastifyRequest, _payload: unknown, done: (error: Error | null, body?: unknown) => void) => {
+    done(null, bodyOf(request.raw));
+  });
+  // Express names a route once it matched, before guards run; a body refused by
+  // JsonBodyMiddleware never gets that far. Fastify knows the route before the body is read, so
+  // the request counts as routed only once it got past the body, to label metrics alike.
+  const routed = new WeakSet<FastifyRequest>();
+  fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    if (request.body === undefined) request.body = bodyOf(request.raw);
+    routed.add(request);
+    done();
+  });
+  return {
+    adapter,
+    onRequest(hook) {
+      adapter.setOnRequestHook((request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        const scope = hook(request.raw, reply.raw, () => (routed.has(request) && !request.is404 ? request.routeOptions.url : undefined));
+        runInRequestScope(scope, () => done());
+      });
+    },
+  };
+}
+
+function bodyOf(request: IncomingMessage): unknown {
+  return (request as IncomingMessage & { body?: unknown }).body;
+}
