@@ -27,10 +27,13 @@ import { httpPlatform } from './http-platform';
 import { requestPath } from './request-context';
 import type { RequestScope } from './request-scope';
 
-/** The platform's request headers that browser clients send; preflights must allow them. */
-const CORS_ALLOWED_HEADERS = ['app_id', 'access-token', 'group_id', 'user_id', 'content-type', 'x-request-id'];
+/**
+ * The platform's request headers that browser clients send; preflights must allow them. Given
+ * as the header's value: the adapters' CORS packages join lists differently (`,` and `, `).
+ */
+const CORS_ALLOWED_HEADERS = 'app_id,access-token,group_id,user_id,content-type,x-request-id';
 /** What the controllers answer; nothing else is allowed cross-origin. */
-const CORS_METHODS = ['GET', 'POST', 'PUT'];
+const CORS_METHODS = 'GET,POST,PUT';
 /** What a caller's `x-request-id` must look like to be kept; anything else is replaced. */
 const ACCEPTABLE_ID = /^[\w.:-]{1,128}$/;
 /** Replies that carry tokens or user data must not be stored by any cache (as RFC 6749 §5.1 asks). */

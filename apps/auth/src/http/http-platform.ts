@@ -60,6 +60,9 @@ function expressRoute(request: Request): string | undefined {
 function fastifyPlatform(trustProxy: string[] | false): HttpPlatform {
   const adapter = new FastifyAdapter({
     trustProxy,
+    // Node's defaults, which Express keeps; Fastify's own are 72 s and none.
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
     // Routes match as on Express: letters in any case, with or without a trailing slash.
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
   });
