@@ -72,6 +72,10 @@ describe('HTTP hardening with the default configuration', () => {
   const login = (password: string, headers: Record<string, string> = {}) =>
     service.post('/token/user', { appId: tenant.app.id, body: { name: 'hardened', password }, headers });
 
+  it('runs on the adapter HTTP_ADAPTER names (the whole suite runs on each)', () => {
+    expect(service.nest.getHttpAdapter().getType()).toBe(process.env.HTTP_ADAPTER || 'express');
+  });
+
   describe('security headers', () => {
     it('are on a successful login reply', async () => {
       const reply = await login(PASSWORD);
