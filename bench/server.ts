@@ -62,7 +62,6 @@ async function main(): Promise<void> {
   const database = await locateDatabase(config);
   await runMigrations(database.url);
   const nest = await createHttpApp(config, database.url);
-  process.stderr.write(`Service on Nest's ${nest.getHttpAdapter().getType()} adapter (HTTP_ADAPTER)\n`);
   await nest.listen(0, '127.0.0.1');
   const server = nest.getHttpServer() as Server;
   const { port } = server.address() as { port: number };
