@@ -14,7 +14,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { LoginRecorder, type DeviceLogin } from './login-recorder';
 import { TokenReply } from './dto/token-reply';
@@ -48,7 +48,8 @@ export interface AccessTokenClaims {
 @Injectable()
 export class TokenIssuer {
   private readonly fileStoreKey: Buffer;
-  private readonly storeTokenKey: Buffer;
+  /** A KeyObject: given bytes, jsonwebtoken first tries (and fails) to parse them as a private key, every call. */
+  private readonly storeTokenKey: KeyObject;
 
   constructor(
     private readonly jwt: JwtService,
@@ -58,7 +59,7 @@ export class TokenIssuer {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {
     this.fileStoreKey = config.fileStoreSecret ?? secretBox.deriveKey('file-store');
-    this.storeTokenKey = storeTokenKeyOf(this.fileStoreKey);
+    this.storeTokenKey = createSecretKey(storeTokenKeyOf(this.fileStoreKey));
   }
 
   async issue(app: AppEntity, user: { id: number }, device?: DeviceLogin, actor?: string): Promise<TokenReply> {
@@ -82,7 +83,7 @@ export class TokenIssuer {
         iat: issuedAt,
         exp: issuedAt + Math.min(this.config.storeTokenTtlSeconds, app.tokenTtlSeconds),
       },
-      { algorithm: STORE_TOKEN_ALGORITHM, secret: this.storeTokenKey },
+      { algorithm: STORE_TOKEN_ALGORITHM, privateKey: this.storeTokenKey },
     );
     const recorded = await recording;
 
