@@ -70,7 +70,19 @@ export class TokenIssuer {
       { jti, appId: app.id, userId: user.id, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000) },
       device,
     );
-    // The store token does not depend on the write: sign it while the write is in flight.
+    // Awaited below; should a signature throw first, its failure is not left unhandled.
+    recording.catch(() => undefined);
+    // What does not depend on the write is signed while the write is in flight: the store token,
+    // and the access token unless it must name the device's number.
+    const claims: AccessTokenClaims = {
+      iss: this.config.tokenIssuer,
+      sub: String(user.id),
+      app_id: app.id,
+      jti,
+      iat: issuedAt,
+      exp: expiresAt,
+      ...(actor ? { act: { sub: actor } } : {}),
+    };
     const storeJti = newJti();
     const storeToken = this.jwt.sign(
       {
@@ -85,20 +97,11 @@ export class TokenIssuer {
       },
       { algorithm: STORE_TOKEN_ALGORITHM, privateKey: this.storeTokenKey },
     );
+    const signedEarly = device ? undefined : this.sign(claims);
     const recorded = await recording;
 
-    const claims: AccessTokenClaims = {
-      iss: this.config.tokenIssuer,
-      sub: String(user.id),
-      app_id: app.id,
-      jti,
-      iat: issuedAt,
-      exp: expiresAt,
-      ...(recorded ? { device_sn: recorded.deviceSn } : {}),
-      ...(actor ? { act: { sub: actor } } : {}),
-    };
     return {
-      token: this.sign(claims),
+      token: signedEarly ?? this.sign({ ...claims, device_sn: recorded!.deviceSn }),
       user_id: user.id,
       expire: expiresAt * 1000,
       push_token: recorded?.pushToken ?? null,
