@@ -1,7 +1,7 @@
 /**
  * The token interface end to end: the three login routes over real HTTP on real PostgreSQL.
  */
-import { createPublicKey } from 'node:crypto';
+import { createHmac, createPublicKey } from 'node:crypto';
 import { verify } from 'jsonwebtoken';
 import { hash } from '@node-rs/argon2';
 import { TestService, decodeJwt, expectError, type TestApp } from '../support/test-service';
@@ -10,6 +10,7 @@ import { SessionEntity } from '../../apps/auth/src/token/session.entity';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 import { AppsService } from '../../apps/auth/src/apps/apps.service';
 import { TokenIssuer } from '../../apps/auth/src/token/token-issuer';
+import { SecretBox } from '../../apps/auth/src/crypto/secret-box';
 
 const PASSWORD = 'correct horse battery';
 
@@ -90,10 +91,19 @@ describe('the token routes', () => {
 
   it('scopes the store token to the file store and derives access_key_secret from its jti', async () => {
     const reply = await login('/token/user', { name: 'alice_01', password: PASSWORD });
-    const { claims } = decodeJwt(reply.body.data.store_token);
+    const { header, claims } = decodeJwt(reply.body.data.store_token);
+    expect(header.alg).toBe('HS256');
     expect(claims).toMatchObject({ scope: 'file', aud: 'file-store', sub: String(user.id), app_id: tenant.app.id });
     expect((claims.exp as number) - (claims.iat as number)).toBe(3600);
     expect(service.nest.get(TokenIssuer).accessKeySecret(claims.jti as string)).toBe(reply.body.data.access_key_secret);
+  });
+
+  it('signs the store token with the key a file service derives from the file-store secret (docs/tokens.md)', async () => {
+    const reply = await login('/token/user', { name: 'alice_01', password: PASSWORD });
+    const fileStoreSecret = service.nest.get(SecretBox).deriveKey('file-store');
+    const key = createHmac('sha256', fileStoreSecret).update('store_token').digest();
+    expect(verify(reply.body.data.store_token, key, { algorithms: ['HS256'], audience: 'file-store' })).toMatchObject({ scope: 'file' });
+    expect(() => verify(reply.body.data.store_token, fileStoreSecret, { algorithms: ['HS256'] })).toThrow(/invalid signature/);
   });
 
   describe('login names', () => {

@@ -1,5 +1,5 @@
 import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, HttpException, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { TokenRejected, TokenVerifier, type AuthClientOptions, type VerifiedPrincipal } from './token-verifier';
+import { TokenRejected, TokenVerifier, UnknownSigningKey, type AuthClientOptions, type VerifiedPrincipal } from './token-verifier';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
 
@@ -30,25 +30,42 @@ interface RequestWithPrincipal {
  * Lets only requests with a valid `access-token` of the auth service through, and hands the
  * principal to handlers through `@AuthPrincipal()`. Refusals use the platform's envelope:
  * 10003 without a token, 10008 with an unusable one.
+ *
+ * A token of a loaded key is decided synchronously (`verifySync`: no promise, no extra turn of
+ * the event loop); only a token naming a key not loaded yet waits for the JWKS (`verify`).
  */
 @Injectable()
 export class AuthClientGuard implements CanActivate {
   constructor(private readonly client: AuthClient) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const token = request.headers['access-token'];
     const appId = request.headers['app_id'];
     if (typeof token !== 'string' || token === '') throw refusal(401, 10003, 'access-token is missing from the header');
     if (typeof appId !== 'string' || appId === '') throw refusal(400, 10002, 'app_id header is required');
     try {
+      request.authPrincipal = this.client.verifier.verifySync(token, appId);
+      return true;
+    } catch (error) {
+      if (error instanceof UnknownSigningKey) return this.verifyAfterKeyFetch(request, token, appId);
+      throw asRefusal(error);
+    }
+  }
+
+  private async verifyAfterKeyFetch(request: RequestWithPrincipal, token: string, appId: string): Promise<boolean> {
+    try {
       request.authPrincipal = await this.client.verifier.verify(token, appId);
       return true;
     } catch (error) {
-      if (error instanceof TokenRejected) throw refusal(401, error.code, error.message);
-      throw error;
+      throw asRefusal(error);
     }
   }
+}
+
+/** A TokenRejected as the 401 reply it calls for; anything else (the JWKS unreachable, a bug) as it is. */
+function asRefusal(error: unknown): unknown {
+  return error instanceof TokenRejected ? refusal(401, error.code, error.message) : error;
 }
 
 function refusal(status: number, code: number, message: string): HttpException {

@@ -2,3 +2,4 @@ export * from './embedded-postgres';
 export * from './database-location';
 export * from './postgres-errors';
 export * from './int64-column';
+export * from './prepared-statements';

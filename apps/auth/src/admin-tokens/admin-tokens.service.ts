@@ -3,9 +3,10 @@
  * Only their SHA-256 is stored, so they are shown once, at creation, and never again.
  */
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { PreparedStatements, preparedStatement } from '@app/persistence';
 import { createHash, randomUUID } from 'node:crypto';
-import { IsNull, Repository } from 'typeorm';
+import { DataSource, IsNull, Repository } from 'typeorm';
 import { AdminTokenEntity } from './admin-token.entity';
 import { newOpaqueToken } from '../crypto/random-ids';
 
@@ -19,9 +20,28 @@ export interface IssuedAdminToken {
   token: string;
 }
 
+/** Every admin call resolves its token: a prepared statement (libs/persistence prepared-statements.ts). */
+const FIND_ACTIVE = preparedStatement<{ id: string; app_id: string }>(
+  'admin-token-find-active',
+  'SELECT id, app_id FROM admin_token WHERE token_hash = $1 AND revoked_at IS NULL',
+);
+
+/** What a request learns of the admin token it carries. */
+export interface ActiveAdminToken {
+  id: string;
+  appId: string;
+}
+
 @Injectable()
 export class AdminTokensService {
-  constructor(@InjectRepository(AdminTokenEntity) private readonly tokens: Repository<AdminTokenEntity>) {}
+  private readonly statements: PreparedStatements;
+
+  constructor(
+    @InjectRepository(AdminTokenEntity) private readonly tokens: Repository<AdminTokenEntity>,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.statements = new PreparedStatements(dataSource);
+  }
 
   async create(appId: string, label?: string): Promise<IssuedAdminToken> {
     const token = newOpaqueToken(ADMIN_TOKEN_PREFIX);
@@ -31,8 +51,9 @@ export class AdminTokensService {
   }
 
   /** The live admin token matching this secret, or null. */
-  findActive(token: string): Promise<AdminTokenEntity | null> {
-    return this.tokens.findOneBy({ tokenHash: sha256(token), revokedAt: IsNull() });
+  async findActive(token: string): Promise<ActiveAdminToken | null> {
+    const [row] = await this.statements.rows(FIND_ACTIVE, [sha256(token)]);
+    return row ? { id: row.id, appId: row.app_id } : null;
   }
 
   list(appId: string): Promise<AdminTokenEntity[]> {

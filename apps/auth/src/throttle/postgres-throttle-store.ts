@@ -8,10 +8,35 @@ import { DataSource } from 'typeorm';
 import type { ThrottleSettings } from './throttle-policy';
 import type { CountedKey, ThrottleState, ThrottleStore } from './throttle-store';
 
-const CHECK = `
+/** A live counter: its key and the seconds it must still wait (0 when it is not blocked). */
+export interface CounterRow {
+  key: string;
+  wait: string | number;
+}
+
+/**
+ * The live counters among `keys` (an SQL text[] expression), `resetSeconds` (an SQL number)
+ * after their last failure. A login's look-up reads them in the statement that finds the user
+ * (token/login-lookup.ts), so a login pays one round trip for both.
+ */
+export function liveCountersSql(keys: string, resetSeconds: string): string {
+  return `
   SELECT key, GREATEST(0, EXTRACT(EPOCH FROM (blocked_until - now()))) AS wait
     FROM login_throttle
-   WHERE key = ANY($1::text[]) AND last_failure_at > now() - make_interval(secs => $2)`;
+   WHERE key = ANY(${keys}) AND last_failure_at > now() - make_interval(secs => ${resetSeconds})`;
+}
+
+export function throttleStateOf(rows: CounterRow[]): ThrottleState {
+  let waitSeconds = 0;
+  const counted = new Set<string>();
+  for (const row of rows) {
+    waitSeconds = Math.max(waitSeconds, Number(row.wait));
+    counted.add(row.key);
+  }
+  return { waitSeconds, counted };
+}
+
+const CHECK = liveCountersSql('$1::text[]', '$2');
 
 // The failure count after this one: back to 1 when the last failure is older than the reset period.
 const NEXT_FAILURES = `(CASE WHEN t.last_failure_at < now() - make_interval(secs => $4) THEN 1 ELSE t.failures + 1 END)`;
@@ -52,11 +77,7 @@ export class PostgresThrottleStore implements ThrottleStore, OnModuleInit, OnMod
   }
 
   async check(keys: string[], settings: ThrottleSettings): Promise<ThrottleState> {
-    const rows: Array<{ key: string; wait: string | number }> = await this.dataSource.query(CHECK, [keys, settings.failureResetSeconds]);
-    return {
-      waitSeconds: Math.max(0, ...rows.map((row) => Number(row.wait))),
-      counted: new Set(rows.map((row) => row.key)),
-    };
+    return throttleStateOf(await this.dataSource.query(CHECK, [keys, settings.failureResetSeconds]));
   }
 
   async recordFailure(keys: CountedKey[], settings: ThrottleSettings): Promise<void> {

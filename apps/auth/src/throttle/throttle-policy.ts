@@ -28,10 +28,10 @@ export type AccountLookup = LoginIdentifier | { readonly kind: 'id'; readonly id
  * else the normalized login name (so guessing at names that do not exist is throttled too).
  */
 export function accountKey(appId: string, userId: number | undefined, lookup: AccountLookup): string {
-  if (userId !== undefined) return `user:${appId}:${userId}`;
+  if (userId !== undefined) return userKeyPrefix(appId) + userId;
   switch (lookup.kind) {
     case 'id':
-      return `user:${appId}:${lookup.id}`;
+      return userKeyPrefix(appId) + lookup.id;
     case 'username':
       return nameKey(appId, 'u', lookup.key);
     case 'mobile':
@@ -39,6 +39,11 @@ export function accountKey(appId: string, userId: number | undefined, lookup: Ac
     case 'email':
       return nameKey(appId, 'e', lookup.address);
   }
+}
+
+/** An account key is this prefix and the user's id (a login's look-up appends the id in SQL). */
+export function userKeyPrefix(appId: string): string {
+  return `user:${appId}:`;
 }
 
 /** Names are whatever a client sent: hashed, so a key has a fixed size and only safe characters. */

@@ -6,14 +6,17 @@
  * introspection, returns that reason instead of throwing.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { decode, verify, TokenExpiredError } from 'jsonwebtoken';
-import { Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { PreparedStatements, preparedStatement } from '@app/persistence';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
-import { SessionEntity } from './session.entity';
 import { SigningKeysService, SIGNING_ALGORITHM } from '../signing-keys/signing-keys.service';
 import type { AccessTokenClaims } from './token-issuer';
+
+/** Every authenticated call checks its session: a prepared statement (libs/persistence prepared-statements.ts). */
+const SESSION_IS_LIVE = preparedStatement<{ live: boolean }>('access-token-session-is-live', 'SELECT revoked_at IS NULL AS live FROM session WHERE jti = $1');
 
 export interface VerifiedAccessToken {
   userId: number;
@@ -26,11 +29,15 @@ export type AccessTokenCheck = { valid: true; claims: AccessTokenClaims } | { va
 
 @Injectable()
 export class AccessTokenVerifier {
+  private readonly statements: PreparedStatements;
+
   constructor(
     private readonly signingKeys: SigningKeysService,
-    @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
+    @InjectDataSource() dataSource: DataSource,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
-  ) {}
+  ) {
+    this.statements = new PreparedStatements(dataSource);
+  }
 
   /** For the guard: the token's user, or 10008 saying which check failed. */
   async verify(token: string, appId: string): Promise<VerifiedAccessToken> {
@@ -57,9 +64,8 @@ export class AccessTokenVerifier {
     if (claims.scope !== undefined) return invalid('access-token is not an access token');
     if (claims.app_id !== appId) return invalid('access-token was issued for another app');
 
-    // The primary key must be selected too: TypeORM returns no entity without it.
-    const session = await this.sessions.findOne({ select: { jti: true, revokedAt: true }, where: { jti: claims.jti } });
-    if (!session || session.revokedAt !== null) return invalid('access-token has been revoked');
+    const [session] = await this.statements.rows(SESSION_IS_LIVE, [claims.jti]);
+    if (!session?.live) return invalid('access-token has been revoked');
     return { valid: true, claims };
   }
 }

@@ -6,9 +6,9 @@
  * exists. A banned user learns it is banned only after proving its password. A password longer
  * than the configured maximum is refused before any hashing.
  *
- * The login throttle (throttle/throttle-policy.ts) is consulted after the look-up, so that the
- * account's counter is the user's whichever route or identifier was used, and before hashing, so
- * a throttled guess costs the server one query and no argon2 work. Concurrent guesses that all
+ * The login throttle (throttle/throttle-policy.ts) is read with the look-up (login-lookup.ts), so
+ * that the account's counter is the user's whichever route or identifier was used, and before
+ * hashing, so a throttled guess costs the server one query and no argon2 work. Concurrent guesses that all
  * pass the check before any failure is recorded are counted afterwards: a burst buys its size in
  * guesses once, then waits at the cap.
  */
@@ -16,12 +16,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { UsersService, type UserLookup } from '../users/users.service';
-import { UserEntity, UserStatus } from '../users/user.entity';
+import { UserStatus } from '../users/user.entity';
+import { LoginLookup, type LoginUser } from './login-lookup';
 import { hasLoneSurrogate, isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { AppEntity } from '../apps/app.entity';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
-import { accountKey, ipKey, throttleSettingsOf } from '../throttle/throttle-policy';
+import { throttleSettingsOf } from '../throttle/throttle-policy';
 
 @Injectable()
 export class CredentialsVerifier {
@@ -29,22 +30,19 @@ export class CredentialsVerifier {
 
   constructor(
     private readonly users: UsersService,
+    private readonly logins: LoginLookup,
     private readonly hasher: PasswordHasher,
     @Inject(THROTTLE_STORE) private readonly throttle: ThrottleStore,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
-  async verify(app: AppEntity, lookup: UserLookup, password: string, clientIp: string): Promise<UserEntity> {
+  async verify(app: AppEntity, lookup: UserLookup, password: string, clientIp: string): Promise<LoginUser> {
     if (isPasswordTooLong(password, this.config.passwordMaxLength)) {
       throw new ApiError('BAD_PARAMETER', `password must be at most ${this.config.passwordMaxLength} characters`);
     }
     if (hasLoneSurrogate(password)) throw new ApiError('BAD_PARAMETER', 'password must be valid Unicode (it has a lone surrogate)');
-    const user = await this.users.findForLogin(app.id, lookup);
-
     const settings = throttleSettingsOf(app);
-    const account = accountKey(app.id, user?.id, lookup);
-    const client = ipKey(app.id, clientIp);
-    const throttled = await this.throttle.check([account, client], settings);
+    const { user, throttle: throttled, accountKey: account, clientKey: client } = await this.logins.read(app.id, lookup, clientIp, settings);
     if (throttled.waitSeconds > 0) {
       const retryAfter = Math.max(1, Math.ceil(throttled.waitSeconds));
       throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed logins, try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
@@ -70,7 +68,7 @@ export class CredentialsVerifier {
   }
 
   /** Upgrades a stale hash; a failure here must not fail a login whose password was right. */
-  private async rehash(user: UserEntity, password: string): Promise<void> {
+  private async rehash(user: LoginUser, password: string): Promise<void> {
     try {
       await this.users.replacePasswordHash(user.id, await this.hasher.hash(password));
     } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * Writes what a login leaves behind, in one statement (one round trip, atomic): the session row
+ * Writes what a login leaves behind, in one prepared statement (one round trip, atomic): the session row
  * of the token, and, when a `device_guid` was sent, the device upserted per (app, user, guid).
  *
  * A new device gets the next `device_sn` of its user and a fresh push token; a known one keeps
@@ -11,7 +11,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { uniqueViolation } from '@app/persistence';
+import { PreparedStatements, preparedStatement, uniqueViolation } from '@app/persistence';
 import { platformFromUserAgent } from '../devices/device-platform';
 import { newOpaqueToken } from '../crypto/random-ids';
 
@@ -37,11 +37,14 @@ export interface RecordedDevice {
 const USER_AGENT_MAX = 512;
 const MAX_ATTEMPTS = 5;
 
-const INSERT_SESSION = `
-  INSERT INTO session (jti, app_id, user_id, device_id, issued_at, expires_at)
-  VALUES ($1, $2, $3, NULL, $4, $5)`;
+const INSERT_SESSION = preparedStatement(
+  'login-insert-session',
+  `INSERT INTO session (jti, app_id, user_id, device_id, issued_at, expires_at) VALUES ($1, $2, $3, NULL, $4, $5)`,
+);
 
-const UPSERT_DEVICE_AND_INSERT_SESSION = `
+const UPSERT_DEVICE_AND_INSERT_SESSION = preparedStatement<{ device_id: string; device_sn: number; push_token: string }>(
+  'login-upsert-device-insert-session',
+  `
   WITH device_row AS (
     INSERT INTO device (app_id, user_id, device_guid, device_sn, platform, user_agent, push_token, last_login_at)
     SELECT $2, $3, $6, COALESCE(MAX(existing.device_sn), 0) + 1, $7, $8, $9, $4
@@ -55,22 +58,27 @@ const UPSERT_DEVICE_AND_INSERT_SESSION = `
     RETURNING jti
   )
   SELECT device_row.id AS device_id, device_row.device_sn, device_row.push_token
-    FROM device_row, session_row`;
+    FROM device_row, session_row`,
+);
 
 @Injectable()
 export class LoginRecorder {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly statements: PreparedStatements;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.statements = new PreparedStatements(dataSource);
+  }
 
   async record(session: SessionToRecord, device?: DeviceLogin): Promise<RecordedDevice | null> {
     const sessionParams = [session.jti, session.appId, session.userId, session.issuedAt, session.expiresAt];
     if (!device) {
-      await this.dataSource.query(INSERT_SESSION, sessionParams);
+      await this.statements.rows(INSERT_SESSION, sessionParams);
       return null;
     }
     const userAgent = device.userAgent?.slice(0, USER_AGENT_MAX) ?? null;
     for (let attempt = 1; ; attempt++) {
       try {
-        const rows: Array<{ device_id: string; device_sn: number; push_token: string }> = await this.dataSource.query(
+        const rows = await this.statements.rows(
           UPSERT_DEVICE_AND_INSERT_SESSION,
           [...sessionParams, device.deviceGuid, platformFromUserAgent(device.userAgent), userAgent, newOpaqueToken('psh', 24)],
         );

@@ -8,7 +8,7 @@ import { ValidatedBody } from '../http/validated-body.guard';
 import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
 import { Access } from '../http/route-access';
 import type { ResolvedRequest } from '../http/request-context';
-import type { UserEntity } from '../users/user.entity';
+import type { LoginUser } from './login-lookup';
 import { actorSubject } from '../callers/principal';
 
 const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS'] as const;
@@ -61,7 +61,7 @@ export class TokenController {
 
   private issue(request: ResolvedRequest): Promise<TokenReply> {
     const body = request.body as { device_guid?: string };
-    const user = request.user as UserEntity;
+    const user = request.user as LoginUser;
     const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent: request.headers['user-agent'] } : undefined;
     // Issued during an impersonated call: the token names the real caller (RFC 8693 `act`).
     const actor = request.principal?.impersonated ? actorSubject(request.principal.caller) : undefined;

@@ -10,6 +10,7 @@ import { RevocationLog } from './revocation-log';
 import { TokenIssuer } from './token-issuer';
 import { LoginRecorder } from './login-recorder';
 import { CredentialsVerifier } from './credentials-verifier';
+import { LoginLookup } from './login-lookup';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { SessionsModule } from '../sessions/sessions.module';
 import { IdStrategy } from './strategies/id.strategy';
@@ -36,6 +37,7 @@ import { ThrottleModule } from '../throttle/throttle.module';
     TokenIssuer,
     LoginRecorder,
     CredentialsVerifier,
+    LoginLookup,
     AccessTokenVerifier,
     RevocationLog,
     IdStrategy,

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
 import { CredentialsVerifier } from '../credentials-verifier';
 import type { LoginByIdDto } from '../dto/login.dto';
-import type { UserEntity } from '../../users/user.entity';
+import type { LoginUser } from '../login-lookup';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
 import { clientIpOf } from '../../http/client-ip';
@@ -15,7 +15,7 @@ export class IdStrategy extends PassportStrategy(Strategy, 'id') {
     super({ usernameField: 'user_id', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<UserEntity> {
+  validate(request: ResolvedRequest): Promise<LoginUser> {
     const body = request.body as LoginByIdDto;
     return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password, clientIpOf(request));
   }

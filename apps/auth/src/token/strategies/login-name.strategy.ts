@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
 import { CredentialsVerifier } from '../credentials-verifier';
 import type { LoginByNameDto } from '../dto/login.dto';
-import type { UserEntity } from '../../users/user.entity';
+import type { LoginUser } from '../login-lookup';
 import { classifyLoginName } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
@@ -16,7 +16,7 @@ export class LoginNameStrategy extends PassportStrategy(Strategy, 'login-name') 
     super({ usernameField: 'login_name', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<UserEntity> {
+  validate(request: ResolvedRequest): Promise<LoginUser> {
     const body = request.body as LoginByNameDto;
     const app = tenantOf(request);
     return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password, clientIpOf(request));

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
 import { CredentialsVerifier } from '../credentials-verifier';
 import type { LoginByUsernameDto } from '../dto/login.dto';
-import type { UserEntity } from '../../users/user.entity';
+import type { LoginUser } from '../login-lookup';
 import { usernameKey } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
@@ -16,7 +16,7 @@ export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
     super({ usernameField: 'name', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<UserEntity> {
+  validate(request: ResolvedRequest): Promise<LoginUser> {
     const body = request.body as LoginByUsernameDto;
     return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password, clientIpOf(request));
   }
