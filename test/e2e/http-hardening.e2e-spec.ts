@@ -73,7 +73,7 @@ describe('HTTP hardening with the default configuration', () => {
     service.post('/token/user', { appId: tenant.app.id, body: { name: 'hardened', password }, headers });
 
   it('runs on the adapter HTTP_ADAPTER names (the whole suite runs on each)', () => {
-    expect(service.nest.getHttpAdapter().getType()).toBe(process.env.HTTP_ADAPTER || 'express');
+    expect(service.nest.getHttpAdapter().getType()).toBe(process.env.HTTP_ADAPTER || 'fastify');
   });
 
   describe('security headers', () => {

@@ -26,7 +26,7 @@ describe('loadServiceConfig', () => {
       nodeEnv: 'development',
       host: '0.0.0.0',
       port: 3000,
-      httpAdapter: 'express',
+      httpAdapter: 'fastify',
       databaseUrl: undefined,
       dataDir: resolve('./data'),
       embeddedDbPort: 0,
@@ -173,7 +173,8 @@ describe('loadServiceConfig', () => {
   });
 
   describe('HTTP_ADAPTER', () => {
-    it("accepts 'express' (the default) and 'fastify'", () => {
+    it("accepts 'fastify' (the default: half the HTTP stack's CPU, docs/performance.md) and 'express'", () => {
+      expect(loadServiceConfig({}).httpAdapter).toBe('fastify');
       expect(loadServiceConfig({ HTTP_ADAPTER: 'express' }).httpAdapter).toBe('express');
       expect(loadServiceConfig({ HTTP_ADAPTER: ' fastify ' }).httpAdapter).toBe('fastify');
     });

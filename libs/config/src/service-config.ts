@@ -75,7 +75,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     nodeEnv: read.string('NODE_ENV', 'development'),
     host: read.string('HOST', '0.0.0.0'),
     port: read.integer('PORT', 3000, 0, 65535),
-    httpAdapter: read.oneOf<HttpAdapterKind>('HTTP_ADAPTER', { express: 'express', fastify: 'fastify' }, 'express'),
+    httpAdapter: read.oneOf<HttpAdapterKind>('HTTP_ADAPTER', { express: 'express', fastify: 'fastify' }, 'fastify'),
     databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: resolve(read.string('DATA_DIR', './data')),
     embeddedDbPort: read.integer('EMBEDDED_DB_PORT', 0, 0, 65535),
