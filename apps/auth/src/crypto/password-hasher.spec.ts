@@ -21,6 +21,8 @@ describe('PasswordHasher', () => {
     bcrypt = await bcryptHash(PASSWORD, 4);
   });
 
+  afterAll(() => hasher.onApplicationShutdown());
+
   describe('verify', () => {
     it('accepts the right password for its own argon2id hash and refuses a wrong one', async () => {
       const stored = await hasher.hash(PASSWORD);

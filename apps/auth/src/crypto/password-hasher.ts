@@ -1,21 +1,20 @@
 /**
- * Password hashing: argon2id in PHC format through @node-rs/argon2, whose async calls run on
- * libuv's thread pool, never on the event loop. Parameters come from configuration (OWASP's
- * 19 MiB / t=2 / p=1 by default); a hash made with other parameters is reported stale so the
- * login that proves the password can re-hash it.
+ * Password hashing: argon2id in PHC format through @node-rs/argon2, computed in HashingPool's
+ * low-priority worker threads, never on the event loop. Parameters come from configuration
+ * (OWASP's 19 MiB / t=2 / p=1 by default); a hash made with other parameters is reported stale so
+ * the login that proves the password can re-hash it.
  *
  * Users imported from another system may carry bcrypt hashes (`$2a$`, `$2b$`, `$2y$`): those are
- * verified with @node-rs/bcrypt (also on libuv's pool) and, being stale by definition, re-hashed
+ * verified with @node-rs/bcrypt (in the same workers) and, being stale by definition, re-hashed
  * to argon2id by the first login that proves the password. Nothing new is ever hashed with bcrypt.
  * @node-rs/bcrypt is pinned to 1.10.8, the last release with a native binary for every platform
  * (1.10.9 and 2.0.0 ship linux-x64 only: the service would not start on macOS or arm64 images).
  */
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { hash, parseOptions, verify, type Options } from '@node-rs/argon2';
-import { verify as verifyBcrypt } from '@node-rs/bcrypt';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { parseOptions, type Options } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { HashingSlots } from './hashing-slots';
+import { HashingPool } from './hashing-pool';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 
 /** `Algorithm.Argon2id`; the binding declares its enums `const`, which isolated compilers cannot inline. */
@@ -29,30 +28,35 @@ const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 const ARGON2ID_HASH = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
 @Injectable()
-export class PasswordHasher implements OnModuleInit {
+export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   private readonly options: Options;
   private dummyHash = '';
-  private readonly slots = new HashingSlots(availableParallelism());
+  private readonly pool = new HashingPool(availableParallelism());
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
     this.options = { algorithm: ARGON2ID, ...config.argon2 };
   }
 
   async onModuleInit(): Promise<void> {
+    this.pool.start();
     // Unknown users are verified against this, so they cost exactly what a real user costs.
     this.dummyHash = await this.hash(randomBytes(24).toString('base64'));
   }
 
+  /** After the HTTP server has closed, so logins in progress have finished their hashing. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.close();
+  }
+
   hash(password: string): Promise<string> {
-    return this.slots.run(() => hash(password, this.options));
+    return this.pool.hash(password, this.options);
   }
 
   /** False for a wrong password and for a hash this hasher cannot read. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
     try {
-      if (passwordHash.startsWith('$argon2')) return await this.slots.run(() => verify(passwordHash, password));
-      // Note the argument order: bcrypt takes the password first.
-      if (BCRYPT_PREFIX.test(passwordHash)) return await this.slots.run(() => verifyBcrypt(password, passwordHash));
+      if (passwordHash.startsWith('$argon2')) return await this.pool.verifyArgon2(passwordHash, password);
+      if (BCRYPT_PREFIX.test(passwordHash)) return await this.pool.verifyBcrypt(passwordHash, password);
       return false;
     } catch {
       return false; // a corrupt stored hash proves nothing; it is never a match

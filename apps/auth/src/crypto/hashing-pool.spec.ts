@@ -1,0 +1,136 @@
+/**
+ * The pool on its own: results and errors as the bindings give them, requests beyond the workers
+ * answered in order, a dead worker replaced, niced worker threads (Linux), and a process that
+ * stays alive for work in progress but not for idle workers.
+ */
+import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HashingPool } from './hashing-pool';
+
+const PASSWORD = 'correct horse battery';
+const ARGON2ID = 2;
+const FAST = { algorithm: ARGON2ID, memoryCost: 1024, timeCost: 1, parallelism: 1 };
+/** A hash long enough (hundreds of ms) to still be running when a test intervenes. */
+const SLOW = { algorithm: ARGON2ID, memoryCost: 65536, timeCost: 8, parallelism: 1 };
+
+/** A thread's nice value: field 19 of its stat line (counted after the parenthesised name, which may hold spaces). */
+function niceOf(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+}
+
+describe('HashingPool', () => {
+  const pools: HashingPool[] = [];
+  const newPool = (size: number) => {
+    const pool = new HashingPool(size);
+    pools.push(pool);
+    return pool;
+  };
+
+  afterAll(() => Promise.all(pools.map((pool) => pool.close())));
+
+  it('hashes with argon2id and verifies the right password only', async () => {
+    const pool = newPool(2);
+    const stored = await pool.hash(PASSWORD, FAST);
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+    expect(await pool.verifyArgon2(stored, PASSWORD)).toBe(true);
+    expect(await pool.verifyArgon2(stored, `${PASSWORD}!`)).toBe(false);
+  });
+
+  it('verifies a bcrypt hash, password second as for argon2', async () => {
+    const pool = newPool(1);
+    const stored = bcryptHashSync(PASSWORD, 4);
+    expect(await pool.verifyBcrypt(stored, PASSWORD)).toBe(true);
+    expect(await pool.verifyBcrypt(stored, 'wrong password')).toBe(false);
+  });
+
+  it('rejects what the binding throws on, and the worker goes on serving', async () => {
+    const pool = newPool(1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    await expect(pool.verifyArgon2(stored.slice(0, 30), PASSWORD)).rejects.toThrow('Decoding failed');
+    await expect(pool.hash(PASSWORD, { ...FAST, memoryCost: 1 })).rejects.toThrow();
+    expect(await pool.verifyBcrypt('$2b$04$', PASSWORD)).toBe(false); // the bcrypt binding answers false, not an error
+    expect(await pool.verifyArgon2(stored, PASSWORD)).toBe(true);
+    expect(pool.inspect()).toHaveLength(1);
+  });
+
+  it('answers requests beyond its one worker in the order they came', async () => {
+    const pool = newPool(1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    const answered: number[] = [];
+    const requests = Array.from({ length: 8 }, (_, i) => pool.verifyArgon2(stored, i % 2 ? PASSWORD : 'wrong').then((match) => answered.push(i) && match));
+    expect(await Promise.all(requests)).toEqual([false, true, false, true, false, true, false, true]);
+    expect(answered).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('answers every request beyond its size, with never more workers than its size', async () => {
+    const pool = newPool(2);
+    const passwords = Array.from({ length: 12 }, (_, i) => `password ${i}`);
+    let most = 0;
+    const hashes = await Promise.all(
+      passwords.map((password) =>
+        pool.hash(password, FAST).finally(() => {
+          most = Math.max(most, pool.inspect().length);
+        }),
+      ),
+    );
+    expect(new Set(hashes).size).toBe(12);
+    const checks = await Promise.all(hashes.map((stored, i) => pool.verifyArgon2(stored, passwords[i])));
+    expect(checks.every(Boolean)).toBe(true);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
+  it('rejects the request of a worker that dies and replaces the worker', async () => {
+    const pool = newPool(1);
+    await pool.hash(PASSWORD, FAST);
+    const [dying] = pool.inspect();
+    const lost = pool.hash(PASSWORD, SLOW);
+    const queued = pool.hash(PASSWORD, FAST);
+    expect(pool.inspect()[0].busy).toBe(true);
+    await dying.thread.terminate();
+    await expect(lost).rejects.toThrow(/worker stopped/);
+    await expect(queued).resolves.toMatch(/^\$argon2id\$/);
+    const [replacement] = pool.inspect();
+    expect(replacement.thread.threadId).not.toBe(dying.thread.threadId);
+    expect(pool.inspect()).toHaveLength(1);
+  });
+
+  it('refuses queued and new requests once closed, and stops its workers', async () => {
+    const pool = newPool(1);
+    pool.start();
+    const outcomes = Promise.allSettled([pool.hash(PASSWORD, SLOW), pool.hash(PASSWORD, FAST)]);
+    await pool.close();
+    const [running, queued] = await outcomes;
+    expect(running.status).toBe('rejected');
+    expect(queued).toEqual({ status: 'rejected', reason: expect.objectContaining({ message: 'The hashing pool is closed' }) });
+    await expect(pool.hash(PASSWORD, FAST)).rejects.toThrow(/closed/);
+    expect(pool.inspect()).toHaveLength(0);
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('runs its workers at nice 19 and leaves the main thread as it was', async () => {
+    const pool = newPool(2);
+    pool.start();
+    await Promise.all([pool.hash(PASSWORD, FAST), pool.hash(PASSWORD, FAST)]);
+    const tids = pool.inspect().map((worker) => worker.tid);
+    expect(tids).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(tids.map((tid) => niceOf(tid!))).toEqual([19, 19]);
+    expect(niceOf(process.pid)).toBe(0);
+  });
+
+  it('keeps the process alive for work in progress but not for idle workers', async () => {
+    const script = [
+      `const { HashingPool } = require(${JSON.stringify(join(__dirname, 'hashing-pool.ts'))});`,
+      'const pool = new HashingPool(2);',
+      'pool.start();',
+      `pool.hash('x', ${JSON.stringify(FAST)}).then((hash) => console.log(hash));`,
+    ].join('\n');
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, ['-r', '@swc-node/register', '-e', script], { timeout: 20_000 }, (error, out) =>
+        resolve({ code: error ? (child.exitCode ?? -1) : 0, stdout: out }),
+      );
+    });
+    expect({ code, stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^\$argon2id\$/) });
+  });
+});

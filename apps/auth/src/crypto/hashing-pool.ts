@@ -1,0 +1,160 @@
+/**
+ * Password hashes run here, in worker threads at the lowest scheduling priority, one per core.
+ * On libuv's pool a 19 MiB argon2id competes with the event loop as an equal: under load the
+ * loop waited for a core ~40% of the time. A niced thread still gets every idle cycle, but the
+ * loop preempts it whenever it has work. One worker per core keeps every core hashing; requests
+ * beyond that wait in order.
+ *
+ * Linux sets nice per thread, so each worker lowers its own through its kernel thread id; off
+ * Linux, or if that fails, it hashes at normal priority. Workers call the bindings' synchronous
+ * functions: the async ones would hand the work back to libuv's pool, at normal priority.
+ *
+ * The worker is a source string with the bindings' absolute paths resolved here, so it loads the
+ * same under tsc's output, @swc-node/register and jest. An idle worker does not keep the process
+ * alive, a busy one does; one that dies has its job rejected and is replaced.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Options } from '@node-rs/argon2';
+
+/** The weakest priority: weight 15 against the event loop's 1024. */
+const WORKER_NICE = 19;
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readlinkSync } = require('node:fs');
+const { setPriority } = require('node:os');
+const argon2 = require(workerData.argon2);
+const bcrypt = require(workerData.bcrypt);
+
+let tid;
+try {
+  tid = Number(/\\/task\\/(\\d+)$/.exec(readlinkSync('/proc/thread-self'))[1]);
+  setPriority(tid, workerData.nice);
+} catch {
+  // not Linux, or not allowed: hash at normal priority
+}
+parentPort.postMessage({ ready: true, tid });
+
+parentPort.on('message', ({ op, hash, password, options }) => {
+  try {
+    if (op === 'hash') parentPort.postMessage({ value: argon2.hashSync(password, options) });
+    else if (op === 'verifyArgon2') parentPort.postMessage({ value: argon2.verifySync(hash, password) });
+    else parentPort.postMessage({ value: bcrypt.verifySync(password, hash) }); // password first
+  } catch (error) {
+    parentPort.postMessage({ error: error instanceof Error ? error.message : String(error) });
+  }
+});
+`;
+
+type Job = { op: 'hash'; password: string; options: Options } | { op: 'verifyArgon2' | 'verifyBcrypt'; hash: string; password: string };
+type Reply = { ready: true; tid?: number } | { value: string | boolean } | { error: string };
+
+interface Request {
+  job: Job;
+  resolve(value: string | boolean): void;
+  reject(error: Error): void;
+}
+
+interface PoolWorker {
+  thread: Worker;
+  ready: boolean;
+  /** Its kernel thread id, once it has reported one (Linux only). */
+  tid?: number;
+  request?: Request;
+}
+
+export class HashingPool {
+  private readonly workers = new Set<PoolWorker>();
+  private readonly idle: PoolWorker[] = [];
+  private readonly queue: Request[] = [];
+  private closed = false;
+
+  constructor(private readonly size: number) {}
+
+  /** Starts every worker now rather than on demand, so no request waits for one to load. */
+  start(): void {
+    while (!this.closed && this.workers.size < this.size) this.idle.push(this.spawn());
+  }
+
+  hash(password: string, options: Options): Promise<string> {
+    return this.run({ op: 'hash', password, options }) as Promise<string>;
+  }
+
+  verifyArgon2(hash: string, password: string): Promise<boolean> {
+    return this.run({ op: 'verifyArgon2', hash, password }) as Promise<boolean>;
+  }
+
+  verifyBcrypt(hash: string, password: string): Promise<boolean> {
+    return this.run({ op: 'verifyBcrypt', hash, password }) as Promise<boolean>;
+  }
+
+  /** Stops the workers: queued requests are refused, one in progress is rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const request of this.queue.splice(0)) request.reject(new Error('The hashing pool is closed'));
+    this.idle.length = 0;
+    await Promise.all([...this.workers].map((worker) => worker.thread.terminate()));
+  }
+
+  /** For tests: the live workers. */
+  inspect(): Array<{ thread: Worker; tid?: number; busy: boolean }> {
+    return [...this.workers].map(({ thread, tid, request }) => ({ thread, tid, busy: request !== undefined }));
+  }
+
+  private run(job: Job): Promise<string | boolean> {
+    if (this.closed) return Promise.reject(new Error('The hashing pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const worker = this.idle.pop() ?? (this.workers.size < this.size ? this.spawn() : undefined);
+      if (!worker) return;
+      const request = this.queue.shift()!;
+      worker.request = request;
+      worker.thread.ref(); // work in progress keeps the process alive
+      worker.thread.postMessage(request.job);
+    }
+  }
+
+  private spawn(): PoolWorker {
+    const thread = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { argon2: require.resolve('@node-rs/argon2'), bcrypt: require.resolve('@node-rs/bcrypt'), nice: WORKER_NICE },
+      execArgv: [], // not the parent's `-r @swc-node/register`: the worker is plain JavaScript
+    });
+    const worker: PoolWorker = { thread, ready: false };
+    let failure: Error | undefined;
+    thread.on('message', (reply: Reply) => {
+      if ('ready' in reply) {
+        worker.ready = true;
+        worker.tid = reply.tid;
+        return;
+      }
+      const request = worker.request!;
+      worker.request = undefined;
+      thread.unref();
+      this.idle.push(worker);
+      if ('error' in reply) request.reject(new Error(reply.error));
+      else request.resolve(reply.value);
+      this.dispatch();
+    });
+    thread.on('error', (error) => (failure = error));
+    thread.on('exit', (code) => {
+      this.workers.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+      worker.request?.reject(failure ?? new Error(`A hashing worker stopped (exit code ${code})`));
+      if (this.closed) return;
+      // One that had loaded is replaced now; one that never loaded is retried only for queued work.
+      if (worker.ready) this.idle.push(this.spawn());
+      this.dispatch();
+    });
+    thread.unref(); // after the listeners: adding a 'message' listener refs the worker again
+    this.workers.add(worker);
+    return worker;
+  }
+}
