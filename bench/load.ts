@@ -49,7 +49,7 @@ interface Sample {
 }
 
 /** Past the window, so that its closing edge is not autocannon's stop. */
-const TAIL_SECONDS = 0.25;
+const TAIL_SECONDS = 0.15;
 
 export async function runLoad(spec: LoadSpec, timing: LoadTiming): Promise<LoadResult> {
   const samples: Sample[] = [];

@@ -3,12 +3,14 @@
  * into docs/performance.md as is) and the targets from the issue, each judged met or not met with
  * the figures that decide it.
  */
-import type { Argon2Params, HashOnlyLine, ServiceReady } from './protocol';
-import { CONTRAST_CONCURRENCY, type LoginRoute, type RowKind } from './rows';
+import type { Argon2Params, HashOnlyLine, HttpAdapterName, ServiceReady } from './protocol';
+import { CONTRAST_CONCURRENCY, hashesPerRequest, type Route, type RowKind } from './rows';
+import type { VerificationResult } from './verification';
 
 export interface RowResult {
   readonly label: string;
-  readonly route: LoginRoute;
+  /** The route loaded, or '-' for the in-process row. */
+  readonly route: Route | '-';
   readonly kind: RowKind;
   readonly concurrency: number;
   readonly perSec: number;
@@ -36,6 +38,8 @@ export interface RowResult {
   readonly loopWaitingShare: number;
   /** Cores busy with neither the service nor the load generator during the window (other work on the machine). */
   readonly otherCpuCores: number;
+  /** The auth-client row's three rates (crypto.verify alone, verifySync, verify). */
+  readonly verification?: VerificationResult;
 }
 
 export interface TargetCheck {
@@ -52,6 +56,8 @@ export const NOISE_CORES = 0.2;
 export interface BenchResults {
   readonly startedAt: string;
   readonly mode: 'full' | 'quick';
+  /** The HTTP adapter the service ran on (HTTP_ADAPTER, checked against the running service). */
+  readonly adapter: HttpAdapterName;
   readonly machine: {
     readonly cpuModel: string;
     readonly cores: number;
@@ -66,21 +72,35 @@ export interface BenchResults {
   readonly argon2: Argon2Params;
   readonly users: number;
   readonly hashOnly: HashOnlyLine;
+  /** Access tokens the verification rows cycle through (logged in by the runner); 0 when neither ran. */
+  readonly verificationTokens: number;
   readonly rows: RowResult[];
-  readonly notBuilt: string[];
-  readonly frameworkComparison: { readonly measured: false; readonly reason: string };
   readonly targets: TargetCheck[];
   readonly totalSeconds: number;
 }
 
-/** Rows the issue asks for that have nothing to run against yet. */
-export const NOT_BUILT = ['token verification: auth-client (in-process verify)', 'token verification: introspection endpoint'];
+/** `--adapter both`: one run per adapter, and the comparison (or why there is none). */
+export interface AdapterComparison {
+  readonly adapters: HttpAdapterName[];
+  readonly runs: BenchResults[];
+  readonly frameworkComparison:
+    | { readonly measured: true; readonly lines: ComparisonLine[] }
+    | { readonly measured: false; readonly reason: string };
+}
 
-export const FASTIFY_SKIPPED =
-  'not measured: needs service changes. @nestjs/platform-fastify is not a dependency, and the HTTP layer is Express-specific: ' +
-  'createHttpApp returns a NestExpressApplication and calls app.disable/app.set (apps/auth/src/http/http-app.ts), JsonBodyMiddleware ' +
-  "wraps express.json() (json-body.middleware.ts), ApiExceptionFilter answers through Express's response.status().json() " +
-  '(api-exception.filter.ts). The "pipeline only" row bounds what any adapter could save per login.';
+export interface ComparisonLine {
+  readonly figure: string;
+  readonly express: number;
+  readonly fastify: number;
+}
+
+/** What is printed when the service cannot run on Fastify: the reason it gave. */
+export function fastifyNotMeasured(reason: string): string {
+  return (
+    `Express vs Fastify: not measured: the service cannot run on Fastify here (${reason}). ` +
+    'The "pipeline only" row bounds what any adapter could save per request.'
+  );
+}
 
 export function hashOnlyLines(hashOnly: HashOnlyLine, argon2: Argon2Params): string[] {
   const line = (label: string, value: string): string => `  ${label.padEnd(44)}${value}`;
@@ -111,22 +131,65 @@ export function table(rows: readonly RowResult[]): string {
     row.label,
     String(row.concurrency),
     fixed(row.perSec, 1),
-    row.kind === 'pipeline' ? '-' : percent(row.shareOfHashOnly),
+    hashesPerRequest(row.kind) > 0 ? percent(row.shareOfHashOnly) : '-',
     fixed(row.p50Ms, 1),
     fixed(row.p99Ms, 1),
     fixed(row.eventLoopDelayP99Ms, 1),
     percent(row.loopWaitingShare),
-    fixed(row.cpuMsPerRequest, 1),
+    fixed(row.cpuMsPerRequest, row.cpuMsPerRequest < 0.1 ? 4 : row.cpuMsPerRequest < 1 ? 2 : 1),
     fixed(row.loopCpuMsPerRequest, 2),
     errorText(row.errors),
   ]);
-  for (const name of NOT_BUILT) body.push([name, '-', 'n/a (not built yet)', ...header.slice(3).map(() => '')]);
   return markdownTable(header, body);
+}
+
+/** The auth-client row's three rates, printed under the hash-only line. */
+export function verificationLines(result: VerificationResult): string[] {
+  const line = (label: string, value: string): string => `  ${label.padEnd(44)}${value}`;
+  const rate = (perCoreSec: number, cpuUsEach: number): string => `${grouped(perCoreSec)}/s per core (${fixed(cpuUsEach, 1)} µs CPU each)`;
+  return [
+    `In-process token verification: libs/auth-client in the runner, ${result.tokens} tokens of the service, RS256, one thread, ` +
+      `${result.sliceMs} ms slices in turn`,
+    line("crypto.verify('sha256', …) alone", rate(result.raw.perCoreSec, result.raw.cpuUsEach)),
+    line(
+      'TokenVerifier.verifySync (the row)',
+      `${rate(result.sync.perCoreSec, result.sync.cpuUsEach)}; ${percent(result.sync.perCoreSec / result.raw.perCoreSec)} of crypto.verify alone`,
+    ),
+    line('await TokenVerifier.verify', `${rate(result.async.perCoreSec, result.async.cpuUsEach)}; ${percent(result.async.perCoreSec / result.raw.perCoreSec)}`),
+  ];
+}
+
+/** The figures `--adapter both` compares, from each adapter's run. */
+export function compareAdapters(express: BenchResults, fastify: BenchResults): ComparisonLine[] {
+  const lines: ComparisonLine[] = [{ figure: 'hash-only line, verifications/s', express: express.hashOnly.perSec, fastify: fastify.hashOnly.perSec }];
+  const add = (figure: string, pick: (run: BenchResults) => number | undefined): void => {
+    const [a, b] = [pick(express), pick(fastify)];
+    if (a !== undefined && b !== undefined) lines.push({ figure, express: a, fastify: b });
+  };
+  const row = (run: BenchResults, kind: RowKind, route?: string, concurrency?: number): RowResult | undefined =>
+    run.rows.find((candidate) => candidate.kind === kind && (!route || candidate.route === route) && (!concurrency || candidate.concurrency === concurrency));
+  for (const route of ['/token/id', '/token/login', '/token/user']) {
+    add(`POST ${route} c=64, req/s`, (run) => row(run, 'login', route, 64)?.perSec);
+  }
+  add('pipeline only, req/s', (run) => row(run, 'pipeline')?.perSec);
+  add('pipeline only, CPU ms/req', (run) => row(run, 'pipeline')?.cpuMsPerRequest);
+  add('pipeline only, of which loop, ms/req', (run) => row(run, 'pipeline')?.loopCpuMsPerRequest);
+  add('POST /token/introspect, req/s', (run) => row(run, 'introspection')?.perSec);
+  add('POST /token/introspect, CPU ms/req', (run) => row(run, 'introspection')?.cpuMsPerRequest);
+  return lines;
+}
+
+export function comparisonTable(lines: readonly ComparisonLine[]): string {
+  const digits = (value: number): number => (value < 10 ? 2 : 1);
+  return markdownTable(
+    ['Figure', 'Express', 'Fastify', 'Fastify / Express'],
+    lines.map((line) => [line.figure, fixed(line.express, digits(line.express)), fixed(line.fastify, digits(line.fastify)), `${fixed(line.fastify / line.express, 2)}×`]),
+  );
 }
 
 export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine): TargetCheck[] {
   const logins = rows.filter((row) => row.kind === 'login');
-  const at = (route: LoginRoute, concurrency: number): RowResult | undefined =>
+  const at = (route: RowResult['route'], concurrency: number): RowResult | undefined =>
     logins.find((row) => row.route === route && row.concurrency === concurrency);
   const routes = [...new Set(logins.map((row) => row.route))];
   const checks: TargetCheck[] = [];
@@ -174,7 +237,7 @@ export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine)
       detail: `${fixed(row.perSec, 1)}/s vs ${fixed(success.perSec, 1)}/s (${signed((ratio - 1) * 100, 1)}%)`,
     });
   }
-  const underLoad = rows.filter((row) => row.kind !== 'pipeline');
+  const underLoad = rows.filter((row) => hashesPerRequest(row.kind) > 0);
   if (underLoad.length > 0) {
     const worst = underLoad.reduce((a, b) => (b.eventLoopDelayP99Ms > a.eventLoopDelayP99Ms ? b : a));
     checks.push({
@@ -182,6 +245,29 @@ export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine)
       skewed: skewed(worst),
       met: worst.eventLoopDelayP99Ms < 10,
       detail: `worst ${fixed(worst.eventLoopDelayP99Ms, 1)} ms (${worst.label}, c=${worst.concurrency})`,
+    });
+  }
+  const inProcess = rows.find((row) => row.kind === 'auth-client');
+  if (inProcess?.verification) {
+    const { sync, raw } = inProcess.verification;
+    checks.push({
+      target: 'auth-client verification ≥ 50,000/s per core',
+      skewed: skewed(inProcess),
+      met: sync.perCoreSec >= 50_000,
+      detail:
+        `verifySync ${grouped(sync.perCoreSec)}/s per core; crypto.verify alone ${grouped(raw.perCoreSec)}/s per core on this machine ` +
+        `(the JWT work costs ${fixed(sync.cpuUsEach - raw.cpuUsEach, 1)} µs of ${fixed(sync.cpuUsEach, 1)} µs)`,
+    });
+  }
+  const introspection = rows.find((row) => row.kind === 'introspection');
+  if (introspection) {
+    checks.push({
+      target: 'POST /token/introspect ≥ 5,000 req/s',
+      skewed: skewed(introspection),
+      met: introspection.perSec >= 5_000,
+      detail:
+        `${fixed(introspection.perSec, 0)} req/s at c=${introspection.concurrency}, p99 ${fixed(introspection.p99Ms, 1)} ms, ` +
+        `${fixed(introspection.cpuMsPerRequest, 2)} ms of service CPU a request`,
     });
   }
   return checks;
@@ -217,6 +303,11 @@ function errorText(errors: Record<string, number>): string {
 
 export function fixed(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+/** 43470.2 → "43,470". */
+function grouped(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '-';
 }
 
 function percent(share: number): string {

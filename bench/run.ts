@@ -1,18 +1,20 @@
 /**
- * `npm run bench`: the login benchmark. Starts the service in a child process (bench/server.ts)
- * on the database DATABASE_URL names, or on the embedded PGlite when it is unset, measures the
- * hash-only ceiling there, then drives each row with autocannon from this process and prints one
- * table; bench/results.json keeps every figure with the machine it ran on.
+ * `npm run bench`: the login and token-verification benchmark. Starts the service in a child
+ * process (bench/server.ts) on the database DATABASE_URL names, or on the embedded PGlite when it
+ * is unset, measures the hash-only ceiling there, then drives each row with autocannon from this
+ * process (the auth-client row runs libs/auth-client here) and prints one table;
+ * bench/results.json keeps every figure with the machine it ran on.
  *
- *   npm run bench                              about 2.5 minutes
- *   npm run bench -- --quick                   the same table with 2 s rows, for CI
+ *   npm run bench                              under 3 minutes
+ *   npm run bench -- --quick                   the same table with 1 s rows, about 30 s, for CI
  *   npm run bench -- --argon2 m=65536,t=3,p=4  other argon2id parameters (memory KiB, time, lanes)
+ *   npm run bench -- --adapter both            the table on Fastify and on Express, and a comparison
  *   DATABASE_URL=postgresql://… npm run bench -- --fresh-db
  *                                              in a new database bench_<timestamp>, dropped after
  *   npm run bench -- --only 'POST /token/user' --cpu-prof /tmp/prof
  *                                              some rows only; a CPU profile of the service
  *
- * docs/performance.md says what each row means and records a run.
+ * docs/performance.md says what each row means.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,18 +22,30 @@ import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalme
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './load';
-import { planRows, USER_AGENT, type RowPlan } from './rows';
+import { hashesPerRequest, planRows, USER_AGENT, VERIFICATION_TOKENS, type HttpRowPlan, type InProcessRowPlan } from './rows';
 import { createFreshDatabase, type FreshDatabase } from './fresh-database';
-import { ServiceChannel, ServiceFailed, type HashOnlyLine, type ServiceReady, type ServiceWindow } from './protocol';
+import { measureVerification } from './verification';
+import {
+  AdapterUnavailable,
+  ServiceChannel,
+  ServiceFailed,
+  type HashOnlyLine,
+  type HttpAdapterName,
+  type ServiceReady,
+  type ServiceWindow,
+} from './protocol';
 import {
   checkTargets,
-  FASTIFY_SKIPPED,
+  compareAdapters,
+  comparisonTable,
+  fastifyNotMeasured,
   fixed,
   hashOnlyLines,
   noiseLines,
-  NOT_BUILT,
   table,
   targetLines,
+  verificationLines,
+  type AdapterComparison,
   type BenchResults,
   type RowResult,
 } from './report';
@@ -55,12 +69,33 @@ interface Durations {
   readonly windowQueueTurns: number;
   /** Length of each hash-only measurement. */
   readonly hashSeconds: number;
-  /** Users to provision at most (fewer when hashing is slow; `--users` sets the number exactly). */
-  readonly maxUsers: number;
+  /** Users to provision (`--users` sets another number); never fewer than the highest concurrency, so no two connections of a row start with the same user. */
+  readonly users: number;
+  /** The auth-client row: warm-up, and the window its three loops share. */
+  readonly verifyWarmupSeconds: number;
+  readonly verifyWindowSeconds: number;
 }
 
-const FULL: Durations = { windowSeconds: 8, warmupSeconds: 1, warmupQueueTurns: 1.5, windowQueueTurns: 2, hashSeconds: 3, maxUsers: 200 };
-const QUICK: Durations = { windowSeconds: 2, warmupSeconds: 0.3, warmupQueueTurns: 1, windowQueueTurns: 1, hashSeconds: 0.5, maxUsers: 64 };
+const FULL: Durations = {
+  windowSeconds: 8,
+  warmupSeconds: 1,
+  warmupQueueTurns: 1.5,
+  windowQueueTurns: 2,
+  hashSeconds: 3,
+  users: 200,
+  verifyWarmupSeconds: 1,
+  verifyWindowSeconds: 6,
+};
+const QUICK: Durations = {
+  windowSeconds: 1,
+  warmupSeconds: 0.3,
+  warmupQueueTurns: 1,
+  windowQueueTurns: 1,
+  hashSeconds: 0.4,
+  users: 64,
+  verifyWarmupSeconds: 0.3,
+  verifyWindowSeconds: 1.2,
+};
 
 interface Options {
   readonly quick: boolean;
@@ -72,42 +107,101 @@ interface Options {
   readonly only: string | undefined;
   /** Folder for a V8 CPU profile of the service process (`node --cpu-prof`), written when it stops. */
   readonly cpuProfDir: string | undefined;
+  /** The HTTP adapter(s) to run the service on (HTTP_ADAPTER). */
+  readonly adapter: HttpAdapterName | 'both';
 }
 
 async function main(): Promise<void> {
   const options = parseOptions();
   const durations = options.quick ? QUICK : FULL;
   const startedAt = new Date();
-  const loadAtStart = loadavg()[0];
   const stamp = (): string => `[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s]`;
+  // Fastify first with `both`: when the service cannot run on it, that is known in seconds.
+  const adapters: HttpAdapterName[] = options.adapter === 'both' ? ['fastify', 'express'] : [options.adapter];
   console.log(
-    `Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ` +
-      `Node ${process.version}; load average ${fixed(loadAtStart, 2)}`,
+    `Benchmark (${options.quick ? 'quick' : 'full'}, adapter ${adapters.join(', then ')}): ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+      `${availableParallelism()} cores, Node ${process.version}; load average ${fixed(loadavg()[0], 2)}`,
   );
 
-  const service = await startService(options, durations);
-  process.once('SIGINT', () => void service.stop().finally(() => process.exit(130)));
-  let results: BenchResults;
+  const runs: BenchResults[] = [];
+  let unavailable: AdapterUnavailable | undefined;
+  for (const adapter of adapters) {
+    try {
+      runs.push(await runOnAdapter(adapter, options, durations, stamp));
+    } catch (error) {
+      if (!(error instanceof AdapterUnavailable)) throw error;
+      unavailable = error;
+      console.log(`${stamp()} ${error.message}`);
+    }
+  }
+  const inOrder = (['express', 'fastify'] as const).flatMap((adapter) => runs.filter((run) => run.adapter === adapter));
+
+  for (const results of inOrder) {
+    const verification = results.rows.find((row) => row.verification)?.verification;
+    console.log(`\n${adapters.length > 1 ? `== ${results.adapter} ==\n` : ''}${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
+    if (verification) console.log(`${verificationLines(verification).join('\n')}\n`);
+    console.log(table(results.rows));
+    const noise = noiseLines(results.rows, results.hashOnly);
+    if (noise.length > 0) console.log(`\nThe machine was not quiet; these rows are skewed:\n${noise.join('\n')}`);
+    console.log(`\nTargets (${results.adapter}):\n${targetLines(results.targets).join('\n')}`);
+  }
+
+  let written: BenchResults | AdapterComparison | undefined = inOrder[0];
+  if (options.adapter === 'both') {
+    const [express, fastify] = [inOrder.find((run) => run.adapter === 'express'), inOrder.find((run) => run.adapter === 'fastify')];
+    if (express && fastify) {
+      const lines = compareAdapters(express, fastify);
+      console.log(`\nExpress vs Fastify (one run each, one after the other; compare each with its own hash-only line):\n${comparisonTable(lines)}`);
+      written = { adapters, runs: inOrder, frameworkComparison: { measured: true, lines } };
+    } else if (unavailable) {
+      written = { adapters, runs: inOrder, frameworkComparison: { measured: false, reason: unavailable.reason } };
+    }
+  }
+  if (unavailable) console.log(`\n${fastifyNotMeasured(unavailable.reason)}`);
+  if (written) {
+    writeFileSync(RESULTS_FILE, `${JSON.stringify(written, null, 2)}\n`);
+    const first = inOrder[0];
+    console.log(
+      `\n${first.database.version}, ${first.machine.cpuModel} × ${first.machine.cores}; ` +
+        `${fixed((Date.now() - startedAt.getTime()) / 1000, 0)} s. Wrote ${RESULTS_FILE}`,
+    );
+  }
+  if (unavailable) process.exitCode = 1;
+}
+
+/** Every row on one adapter: a service of its own (fresh database too), its own hash-only line. */
+async function runOnAdapter(adapter: HttpAdapterName, options: Options, durations: Durations, stamp: () => string): Promise<BenchResults> {
+  const startedAt = new Date();
+  const loadAtStart = loadavg()[0];
+  const service = await startService(options, durations, adapter);
+  const onInterrupt = (): void => void service.stop().finally(() => process.exit(130));
+  process.once('SIGINT', onInterrupt);
   try {
     const hashOnly = (await service.channel.next('hash-only', 600_000)).line;
     const ready = (await service.channel.next('ready', 900_000)).service;
-    console.log(`${stamp()} ready`);
+    console.log(`${stamp()} ready (${ready.adapter})`);
     console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
     console.log(
       `Service: ${ready.database.version}${service.fresh ? ` (fresh database ${service.fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
-        `libuv pool ${ready.threadPoolSize}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s\n`,
+        `libuv pool ${ready.threadPoolSize}, ${ready.adapter}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s\n`,
     );
 
     const rows: RowResult[] = [];
+    let tokens: string[] | undefined;
     for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
-      const row = await measureRow(service.channel, ready, plan, hashOnly, durations);
+      if (plan.needsTokens) tokens ??= await loginTokens(ready, VERIFICATION_TOKENS);
+      const row =
+        plan.type === 'http'
+          ? await measureRow(service.channel, ready, plan, hashOnly, durations, tokens ?? [])
+          : await measureInProcess(service.channel, ready, plan, durations, tokens ?? []);
       rows.push(row);
       console.log(`${stamp()} ${progressLine(row)}`);
     }
 
-    results = {
+    return {
       startedAt: startedAt.toISOString(),
       mode: options.quick ? 'quick' : 'full',
+      adapter: ready.adapter,
       machine: {
         cpuModel: cpus()[0]?.model ?? 'unknown',
         cores: availableParallelism(),
@@ -121,26 +215,33 @@ async function main(): Promise<void> {
       argon2: ready.argon2,
       users: ready.users.length,
       hashOnly,
+      verificationTokens: tokens?.length ?? 0,
       rows,
-      notBuilt: NOT_BUILT,
-      frameworkComparison: { measured: false, reason: FASTIFY_SKIPPED },
       targets: checkTargets(rows, hashOnly),
       totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
     };
   } finally {
+    process.removeListener('SIGINT', onInterrupt);
     await service.stop();
   }
+}
 
-  console.log(`\n${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
-  console.log(table(results.rows));
-  const noise = noiseLines(results.rows, results.hashOnly);
-  if (noise.length > 0) console.log(`\nThe machine was not quiet; these rows are skewed:\n${noise.join('\n')}`);
-  console.log(`\nExpress vs Fastify: ${FASTIFY_SKIPPED}`);
-  console.log(`\nTargets:\n${targetLines(results.targets).join('\n')}`);
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(
-    `\n${results.database.version}, ${results.machine.cpuModel} × ${results.machine.cores}; ` +
-      `${fixed(results.totalSeconds, 0)} s. Wrote ${RESULTS_FILE}`,
+/** Access tokens for the verification rows: the first `count` users log in through POST /token/user. */
+async function loginTokens(ready: ServiceReady, count: number): Promise<string[]> {
+  const users = ready.users.slice(0, count);
+  return Promise.all(
+    users.map(async (user) => {
+      const response = await fetch(`http://127.0.0.1:${ready.port}/token/user`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT },
+        body: JSON.stringify({ name: user.username, password: ready.password }),
+      });
+      const reply = (await response.json()) as { code?: number; data?: { token?: string } };
+      if (reply.code !== 200 || typeof reply.data?.token !== 'string') {
+        throw new Error(`logging ${user.username} in for the verification rows answered HTTP ${response.status}: ${JSON.stringify(reply)}`);
+      }
+      return reply.data.token;
+    }),
   );
 }
 
@@ -156,14 +257,14 @@ interface StartedService {
  * (a fresh one, DATABASE_URL, or the embedded one under a temporary DATA_DIR), the argon2
  * parameters, and what the benchmark fixes (no demo seed, warnings only, a loopback port).
  */
-async function startService(options: Options, durations: Durations): Promise<StartedService> {
+async function startService(options: Options, durations: Durations, adapter: HttpAdapterName): Promise<StartedService> {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   if (options.freshDb && !databaseUrl) throw new UsageError('--fresh-db needs DATABASE_URL (the server to create the database on)');
   const fresh = options.freshDb && databaseUrl ? await createFreshDatabase(databaseUrl) : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'im-auth-bench-'));
   const args = [
     ...['--hash-seconds', String(durations.hashSeconds)],
-    ...(options.users ? ['--users', String(options.users)] : ['--max-users', String(durations.maxUsers)]),
+    ...['--users', String(options.users ?? durations.users)],
   ];
   const child = fork(join(__dirname, 'server.ts'), args, {
     cwd: ROOT,
@@ -179,6 +280,7 @@ async function startService(options: Options, durations: Durations): Promise<Sta
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       PORT: '0',
+      HTTP_ADAPTER: adapter,
     },
   });
   const channel = new ServiceChannel(child);
@@ -194,6 +296,13 @@ async function startService(options: Options, durations: Durations): Promise<Sta
 
 function progressLine(row: RowResult): string {
   const errors = Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : '';
+  if (row.verification) {
+    const { raw, sync } = row.verification;
+    return (
+      `${row.label}: ${fixed(sync.perSec, 0)}/s, ${fixed(sync.perCoreSec, 0)}/s per core ` +
+      `(crypto.verify alone ${fixed(raw.perCoreSec, 0)}/s per core), other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`
+    );
+  }
   return (
     `${row.label}, c=${row.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
     `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms, other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`
@@ -201,15 +310,22 @@ function progressLine(row: RowResult): string {
 }
 
 /**
- * One row: wait until the service is idle, then load it for warm-up + window. Both stretch with
- * the expected queueing time (concurrency / hash-only rate), so slow argon2 parameters still get a
- * steady state and several turns of the queue inside the window.
+ * One row of HTTP load: wait until the service is idle, then load it for warm-up + window. On the
+ * rows that hash, both stretch with the expected queueing time (concurrency / hash-only rate), so
+ * slow argon2 parameters still get a steady state and several turns of the queue inside the window.
  */
-async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: RowPlan, hashOnly: HashOnlyLine, durations: Durations): Promise<RowResult> {
+async function measureRow(
+  service: ServiceChannel,
+  ready: ServiceReady,
+  plan: HttpRowPlan,
+  hashOnly: HashOnlyLine,
+  durations: Durations,
+  tokens: readonly string[],
+): Promise<RowResult> {
   service.send({ type: 'settle' });
   await service.next('settled', 120_000);
 
-  const queueSeconds = plan.concurrency / hashOnly.perSec;
+  const queueSeconds = (hashesPerRequest(plan.kind) * plan.concurrency) / hashOnly.perSec;
   const warmupSeconds = Math.max(durations.warmupSeconds, durations.warmupQueueTurns * queueSeconds);
   const windowSeconds = Math.max(durations.windowSeconds, durations.windowQueueTurns * queueSeconds);
   let windowReply: Promise<ServiceWindow> | undefined;
@@ -219,8 +335,8 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
     {
       url: `http://127.0.0.1:${ready.port}${plan.route}`,
       concurrency: plan.concurrency,
-      headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT },
-      bodies: plan.bodies,
+      headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT, ...plan.headers },
+      bodies: plan.bodies(tokens),
       expectStatus: plan.expectStatus,
       expectBody: plan.expectBody,
     },
@@ -270,6 +386,53 @@ async function measureRow(service: ServiceChannel, ready: ServiceReady, plan: Ro
 }
 
 /**
+ * The auth-client row, in this process: the service only issued the tokens and is idle meanwhile
+ * (it settles first), so the row has no service-side columns. CPU ms/req is this process's CPU
+ * time per `verifySync`.
+ */
+async function measureInProcess(
+  service: ServiceChannel,
+  ready: ServiceReady,
+  plan: InProcessRowPlan,
+  durations: Durations,
+  tokens: readonly string[],
+): Promise<RowResult> {
+  service.send({ type: 'settle' });
+  await service.next('settled', 120_000);
+  const verification = await measureVerification(
+    { baseUrl: `http://127.0.0.1:${ready.port}`, appId: ready.appId, issuer: ready.tokenIssuer },
+    tokens,
+    { warmupSeconds: durations.verifyWarmupSeconds, windowSeconds: durations.verifyWindowSeconds },
+  );
+  const { sync } = verification;
+  return {
+    label: plan.label,
+    route: '-',
+    kind: plan.kind,
+    concurrency: 1,
+    perSec: sync.perSec,
+    shareOfHashOnly: NaN,
+    p50Ms: NaN,
+    p99Ms: NaN,
+    meanMs: NaN,
+    completed: sync.count,
+    errors: verification.rejected,
+    warmupSeconds: verification.warmupSeconds,
+    windowSeconds: verification.windowSeconds,
+    eventLoopDelayP50Ms: NaN,
+    eventLoopDelayP99Ms: NaN,
+    eventLoopDelayMaxMs: NaN,
+    eventLoopUtilization: NaN,
+    serviceCpuCores: NaN,
+    otherCpuCores: verification.otherCpuCores,
+    cpuMsPerRequest: sync.cpuUsEach / 1000,
+    loopCpuMsPerRequest: NaN,
+    loopWaitingShare: NaN,
+    verification,
+  };
+}
+
+/**
  * CPU time of the whole machine (the kernel's per-core counters) and of this process, so a row
  * can tell how much of the machine went to neither the service nor the load generator: on a
  * shared machine, someone else's work that skews the row.
@@ -298,8 +461,11 @@ function parseOptions(): Options {
       users: { type: 'string' },
       only: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      adapter: { type: 'string', default: 'express' },
     },
   });
+  const adapter = values.adapter;
+  if (adapter !== 'express' && adapter !== 'fastify' && adapter !== 'both') throw new UsageError('--adapter takes express, fastify or both');
   const users = values.users === undefined ? undefined : Number(values.users);
   if (users !== undefined && !(Number.isInteger(users) && users >= 1)) throw new UsageError('--users must be a positive integer');
   return {
@@ -309,6 +475,7 @@ function parseOptions(): Options {
     users,
     only: values.only,
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    adapter,
   };
 }
 
@@ -326,6 +493,6 @@ function argon2Env(spec: string | undefined): Record<string, string> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof UsageError || error instanceof ServiceFailed ? error.message : error);
+  console.error(error instanceof UsageError || error instanceof ServiceFailed || error instanceof AdapterUnavailable ? error.message : error);
   process.exit(1);
 });
