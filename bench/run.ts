@@ -107,8 +107,11 @@ interface Options {
   readonly only: string | undefined;
   /** Folder for a V8 CPU profile of the service process (`node --cpu-prof`), written when it stops. */
   readonly cpuProfDir: string | undefined;
-  /** The HTTP adapter(s) to run the service on (HTTP_ADAPTER). */
-  readonly adapter: HttpAdapterName | 'both';
+  /**
+   * The HTTP adapter(s) to run the service on, passed as HTTP_ADAPTER; undefined: the service's
+   * own choice (its default, or HTTP_ADAPTER from this environment), as `npm start` would make it.
+   */
+  readonly adapter: HttpAdapterName | 'both' | undefined;
 }
 
 async function main(): Promise<void> {
@@ -117,9 +120,10 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const stamp = (): string => `[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s]`;
   // Fastify first with `both`: when the service cannot run on it, that is known in seconds.
-  const adapters: HttpAdapterName[] = options.adapter === 'both' ? ['fastify', 'express'] : [options.adapter];
+  const adapters: Array<HttpAdapterName | undefined> = options.adapter === 'both' ? ['fastify', 'express'] : [options.adapter];
+  const adapterText = adapters.map((adapter) => adapter ?? `the service's (HTTP_ADAPTER ${process.env.HTTP_ADAPTER ?? 'unset'})`).join(', then ');
   console.log(
-    `Benchmark (${options.quick ? 'quick' : 'full'}, adapter ${adapters.join(', then ')}): ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    `Benchmark (${options.quick ? 'quick' : 'full'}, adapter ${adapterText}): ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${availableParallelism()} cores, Node ${process.version}; load average ${fixed(loadavg()[0], 2)}`,
   );
 
@@ -152,9 +156,9 @@ async function main(): Promise<void> {
     if (express && fastify) {
       const lines = compareAdapters(express, fastify);
       console.log(`\nExpress vs Fastify (one run each, one after the other; compare each with its own hash-only line):\n${comparisonTable(lines)}`);
-      written = { adapters, runs: inOrder, frameworkComparison: { measured: true, lines } };
+      written = { adapters: ['express', 'fastify'], runs: inOrder, frameworkComparison: { measured: true, lines } };
     } else if (unavailable) {
-      written = { adapters, runs: inOrder, frameworkComparison: { measured: false, reason: unavailable.reason } };
+      written = { adapters: ['express', 'fastify'], runs: inOrder, frameworkComparison: { measured: false, reason: unavailable.reason } };
     }
   }
   if (unavailable) console.log(`\n${fastifyNotMeasured(unavailable.reason)}`);
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
     writeFileSync(RESULTS_FILE, `${JSON.stringify(written, null, 2)}\n`);
     const first = inOrder[0];
     console.log(
-      `\n${first.database.version}, ${first.machine.cpuModel} × ${first.machine.cores}; ` +
+      `\n${inOrder.map((run) => run.adapter).join(' and ')}, ${first.database.version}, ${first.machine.cpuModel} × ${first.machine.cores}; ` +
         `${fixed((Date.now() - startedAt.getTime()) / 1000, 0)} s. Wrote ${RESULTS_FILE}`,
     );
   }
@@ -170,7 +174,12 @@ async function main(): Promise<void> {
 }
 
 /** Every row on one adapter: a service of its own (fresh database too), its own hash-only line. */
-async function runOnAdapter(adapter: HttpAdapterName, options: Options, durations: Durations, stamp: () => string): Promise<BenchResults> {
+async function runOnAdapter(
+  adapter: HttpAdapterName | undefined,
+  options: Options,
+  durations: Durations,
+  stamp: () => string,
+): Promise<BenchResults> {
   const startedAt = new Date();
   const loadAtStart = loadavg()[0];
   const service = await startService(options, durations, adapter);
@@ -257,7 +266,7 @@ interface StartedService {
  * (a fresh one, DATABASE_URL, or the embedded one under a temporary DATA_DIR), the argon2
  * parameters, and what the benchmark fixes (no demo seed, warnings only, a loopback port).
  */
-async function startService(options: Options, durations: Durations, adapter: HttpAdapterName): Promise<StartedService> {
+async function startService(options: Options, durations: Durations, adapter: HttpAdapterName | undefined): Promise<StartedService> {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   if (options.freshDb && !databaseUrl) throw new UsageError('--fresh-db needs DATABASE_URL (the server to create the database on)');
   const fresh = options.freshDb && databaseUrl ? await createFreshDatabase(databaseUrl) : undefined;
@@ -280,7 +289,7 @@ async function startService(options: Options, durations: Durations, adapter: Htt
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       PORT: '0',
-      HTTP_ADAPTER: adapter,
+      ...(adapter ? { HTTP_ADAPTER: adapter } : {}),
     },
   });
   const channel = new ServiceChannel(child);
@@ -461,11 +470,13 @@ function parseOptions(): Options {
       users: { type: 'string' },
       only: { type: 'string' },
       'cpu-prof': { type: 'string' },
-      adapter: { type: 'string', default: 'express' },
+      adapter: { type: 'string' },
     },
   });
   const adapter = values.adapter;
-  if (adapter !== 'express' && adapter !== 'fastify' && adapter !== 'both') throw new UsageError('--adapter takes express, fastify or both');
+  if (adapter !== undefined && adapter !== 'express' && adapter !== 'fastify' && adapter !== 'both') {
+    throw new UsageError('--adapter takes express, fastify or both');
+  }
   const users = values.users === undefined ? undefined : Number(values.users);
   if (users !== undefined && !(Number.isInteger(users) && users >= 1)) throw new UsageError('--users must be a positive integer');
   return {

@@ -1,12 +1,12 @@
 /**
  * The service under test, in a process of its own (forked by bench/run.ts). In order:
  *
- * 1. checks that it can run on the HTTP adapter the runner asked for (HTTP_ADAPTER, which the
+ * 1. checks that it can run on the HTTP adapter asked for, if any (HTTP_ADAPTER, which the
  *    service reads itself), and says so plainly when it cannot;
  * 2. measures the hash-only line while nothing else runs in the process;
  * 3. starts the service exactly as `npm start` does: configuration from the environment the
  *    runner set, the database (DATABASE_URL or the embedded PGlite under DATA_DIR), migrations,
- *    `createHttpApp`, listening on a free loopback port; then checks which adapter it runs on;
+ *    `createHttpApp`, listening on a free loopback port; then reports the adapter it runs on;
  * 4. provisions one app, an admin token of it and the login users through the service's own
  *    classes;
  * 5. reports its port and users, then answers the runner's requests: measure event-loop delay and
@@ -50,9 +50,10 @@ async function main(): Promise<void> {
     options: { 'hash-seconds': { type: 'string' }, users: { type: 'string' } },
   });
   const hashSeconds = Number(values['hash-seconds'] ?? 3);
-  const adapter: HttpAdapterName = process.env.HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express';
-  const missing = missingAdapterPackage(adapter);
-  if (missing) return unavailable(adapter, missing);
+  // The adapter asked for: the runner's --adapter, or HTTP_ADAPTER from its environment; none: the service's default.
+  const asked = process.env.HTTP_ADAPTER === 'fastify' || process.env.HTTP_ADAPTER === 'express' ? process.env.HTTP_ADAPTER : undefined;
+  const missing = asked && missingAdapterPackage(asked);
+  if (asked && missing) return unavailable(asked, missing);
 
   const config = loadServiceConfig();
   const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || DEFAULT_THREAD_POOL;
@@ -64,11 +65,11 @@ async function main(): Promise<void> {
   const database = await locateDatabase(config);
   await runMigrations(database.url);
   const nest = await createHttpApp(config, database.url);
-  const runsOn = nest.getHttpAdapter().getType();
-  if (runsOn !== adapter) {
+  const adapter = nest.getHttpAdapter().getType() as HttpAdapterName;
+  if (asked && adapter !== asked) {
     await nest.close();
     await database.release();
-    return unavailable(adapter, `it started on ${runsOn}: this version of createHttpApp does not read HTTP_ADAPTER`);
+    return unavailable(asked, `it started on ${adapter}: this version of createHttpApp does not read HTTP_ADAPTER`);
   }
   await nest.listen(0, '127.0.0.1');
   const server = nest.getHttpServer() as Server;
