@@ -105,7 +105,7 @@ export function fastifyNotMeasured(reason: string): string {
 export function hashOnlyLines(hashOnly: HashOnlyLine, argon2: Argon2Params): string[] {
   const line = (label: string, value: string): string => `  ${label.padEnd(44)}${value}`;
   const lines = [
-    `Hash-only line: argon2id m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}, @node-rs/argon2 verify`,
+    `Hash-only line: argon2id m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}, @node-rs/argon2 verifySync in the service's hashing workers`,
     line('one verification, idle, sequential', `${fixed(hashOnly.singleMs, 1)} ms (median ${fixed(hashOnly.singleMedianMs, 1)} ms)`),
     line('cores × 1000 / single', `${hashOnly.concurrency} × ${fixed(1000 / hashOnly.singleMs, 1)} = ${fixed(hashOnly.idealPerSec, 1)}/s`),
     line(
@@ -117,8 +117,8 @@ export function hashOnlyLines(hashOnly: HashOnlyLine, argon2: Argon2Params): str
   if (hashOnly.atThreadPool) {
     lines.push(
       line(
-        `measured flat out, ${hashOnly.atThreadPool.threads} at once (libuv pool)`,
-        `${fixed(hashOnly.atThreadPool.perSec, 1)}/s (${percent(hashOnly.atThreadPool.perSec / hashOnly.perSec)} of the line: more threads than cores)`,
+        `binding's async verify, ${hashOnly.atThreadPool.threads} at once (libuv)`,
+        `${fixed(hashOnly.atThreadPool.perSec, 1)}/s (${percent(hashOnly.atThreadPool.perSec / hashOnly.perSec)} of the line; not the service's path)`,
       ),
     );
   }

@@ -51,7 +51,7 @@ export class AuthMetrics {
 
   readonly passwordHashSeconds = new Histogram({
     name: 'auth_password_hash_seconds',
-    help: 'Time of one password hash or verification (argon2id; bcrypt for imported hashes), including the wait for a libuv thread',
+    help: 'Time of one password hash or verification (argon2id; bcrypt for imported hashes), including the wait for a hashing worker',
     labelNames: ['operation'] as const,
     registers: [this.registry],
   });
