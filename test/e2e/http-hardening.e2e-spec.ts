@@ -114,6 +114,12 @@ describe('HTTP hardening with the default configuration', () => {
       expect(list.body.code).toBe(200);
       expect(list.headers.get('cache-control')).toBe('no-store');
     });
+
+    it('is no-store when the path is percent-encoded (Fastify routes it to the token route)', async () => {
+      const encoded = await service.post('/%74oken/user', { appId: tenant.app.id, body: { name: 'hardened', password: PASSWORD } });
+      expect([200, 404]).toContain(encoded.status); // Fastify decodes and routes it; Express does not
+      expect(encoded.headers.get('cache-control')).toBe('no-store');
+    });
   });
 
   describe('Swagger UI at /docs under the Content-Security-Policy', () => {

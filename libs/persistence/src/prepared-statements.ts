@@ -7,7 +7,8 @@
  *
  * The embedded PGlite multiplexes every connection onto its one session, where a name prepared
  * by one connection collides with the same name prepared by another: there the statements go
- * unnamed (parsed per call, as TypeORM's are).
+ * unnamed (parsed per call, as TypeORM's are). Behind PgBouncer, named statements need session
+ * pooling, or transaction pooling with `max_prepared_statements` (PgBouncer 1.21 and later).
  *
  * Errors are pg's own (`code`, `constraint`), which postgres-errors.ts reads as it reads TypeORM's.
  */
@@ -58,7 +59,8 @@ export class PreparedStatements {
   /** The driver's pool exists once the data source is initialized, and is replaced if it is re-initialized. */
   private pool(): Pool {
     const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
-    if (!pool) throw new Error('The database is not connected');
+    // 08003 connection_does_not_exist: answered as the database being unavailable (503), not a bug.
+    if (!pool) throw Object.assign(new Error('The database is not connected'), { code: '08003' });
     return pool;
   }
 }

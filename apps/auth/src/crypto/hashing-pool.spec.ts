@@ -7,7 +7,7 @@ import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HashingPool } from './hashing-pool';
+import { HashingPool, HashingUnavailable } from './hashing-pool';
 
 const PASSWORD = 'correct horse battery';
 const ARGON2ID = 2;
@@ -91,6 +91,7 @@ describe('HashingPool', () => {
     expect(pool.inspect()[0].busy).toBe(true);
     await dying.thread.terminate();
     await expect(lost).rejects.toThrow(/worker stopped/);
+    await expect(lost).rejects.toBeInstanceOf(HashingUnavailable);
     await expect(queued).resolves.toMatch(/^\$argon2id\$/);
     const [replacement] = pool.inspect();
     expect(replacement.thread.threadId).not.toBe(dying.thread.threadId);

@@ -50,6 +50,12 @@ parentPort.on('message', ({ op, hash, password, options }) => {
 });
 `;
 
+/**
+ * The pool could not do the work (closed, or its worker died): unlike an error of the hash
+ * function (a corrupt stored hash), this says nothing about the password.
+ */
+export class HashingUnavailable extends Error {}
+
 type Job = { op: 'hash'; password: string; options: Options } | { op: 'verifyArgon2' | 'verifyBcrypt'; hash: string; password: string };
 type Reply = { ready: true; tid?: number } | { value: string | boolean } | { error: string };
 
@@ -95,7 +101,7 @@ export class HashingPool {
   /** Stops the workers: queued requests are refused, one in progress is rejected. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const request of this.queue.splice(0)) request.reject(new Error('The hashing pool is closed'));
+    for (const request of this.queue.splice(0)) request.reject(new HashingUnavailable('The hashing pool is closed'));
     this.idle.length = 0;
     await Promise.all([...this.workers].map((worker) => worker.thread.terminate()));
   }
@@ -106,7 +112,7 @@ export class HashingPool {
   }
 
   private run(job: Job): Promise<string | boolean> {
-    if (this.closed) return Promise.reject(new Error('The hashing pool is closed'));
+    if (this.closed) return Promise.reject(new HashingUnavailable('The hashing pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ job, resolve, reject });
       this.dispatch();
@@ -151,7 +157,7 @@ export class HashingPool {
       this.workers.delete(worker);
       const at = this.idle.indexOf(worker);
       if (at >= 0) this.idle.splice(at, 1);
-      worker.request?.reject(failure ?? new Error(`A hashing worker stopped (exit code ${code})`));
+      worker.request?.reject(new HashingUnavailable(`A hashing worker stopped (exit code ${code})${failure ? `: ${failure.message}` : ''}`));
       if (this.closed) return;
       // One that had loaded is replaced now; one that never loaded is retried only for queued work.
       if (worker.ready) this.idle.push(this.spawn());

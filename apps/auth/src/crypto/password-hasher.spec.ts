@@ -7,6 +7,7 @@ import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import { loadServiceConfig } from '@app/config';
 import { PasswordHasher } from './password-hasher';
+import { HashingUnavailable } from './hashing-pool';
 
 const PASSWORD = 'correct horse battery';
 const ARGON2ID = 2;
@@ -71,6 +72,14 @@ describe('PasswordHasher', () => {
       await expect(hasher.verify(PASSWORD, PASSWORD)).resolves.toBe(false); // a plain-text "hash"
       await expect(hasher.verify('', '')).resolves.toBe(false);
       await expect(hasher.verify('{SSHA}c2FsdGVkaGFzaA==', PASSWORD)).resolves.toBe(false);
+    });
+
+    it('throws, rather than answering false, when its pool cannot do the work', async () => {
+      const stopped = new PasswordHasher(loadServiceConfig({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }));
+      const stored = await hasher.hash(PASSWORD);
+      await stopped.onApplicationShutdown();
+      // A right password must not come back as a wrong one (which the login throttle would count).
+      await expect(stopped.verify(stored, PASSWORD)).rejects.toBeInstanceOf(HashingUnavailable);
     });
 
     it('spends a verification on an unknown user and answers false', async () => {

@@ -14,7 +14,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { parseOptions, type Options } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { HashingPool } from './hashing-pool';
+import { HashingPool, HashingUnavailable } from './hashing-pool';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 
 /** `Algorithm.Argon2id`; the binding declares its enums `const`, which isolated compilers cannot inline. */
@@ -52,13 +52,17 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
     return this.pool.hash(password, this.options);
   }
 
-  /** False for a wrong password and for a hash this hasher cannot read. */
+  /**
+   * False for a wrong password and for a hash this hasher cannot read. A pool that could not do
+   * the work throws HashingUnavailable: that is no wrong password, and must not count as one.
+   */
   async verify(passwordHash: string, password: string): Promise<boolean> {
     try {
       if (passwordHash.startsWith('$argon2')) return await this.pool.verifyArgon2(passwordHash, password);
       if (BCRYPT_PREFIX.test(passwordHash)) return await this.pool.verifyBcrypt(passwordHash, password);
       return false;
-    } catch {
+    } catch (error) {
+      if (error instanceof HashingUnavailable) throw error;
       return false; // a corrupt stored hash proves nothing; it is never a match
     }
   }

@@ -39,6 +39,18 @@ const ACCEPTABLE_ID = /^[\w.:-]{1,128}$/;
 /** Replies that carry tokens or user data must not be stored by any cache (as RFC 6749 §5.1 asks). */
 const NO_STORE_PATHS = /^\/(token|user)(\/|$)/i;
 
+/**
+ * The path as a router matches it: Fastify's decodes percent-escapes before it picks a route, so
+ * `/%74oken/user` reaches the token route there and must be no-store too.
+ */
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path; // not a valid escape: no route matches it
+  }
+}
+
 export async function createHttpApp(
   config: ServiceConfig,
   databaseUrl: string,
@@ -51,7 +63,7 @@ export async function createHttpApp(
   platform.onRequest((request, response, route) => {
     const scope: RequestScope = { requestId: requestIdOf(request), route };
     response.setHeader('x-request-id', scope.requestId);
-    if (NO_STORE_PATHS.test(requestPath(request as { url: string }))) response.setHeader('Cache-Control', 'no-store');
+    if (NO_STORE_PATHS.test(decodedPath(requestPath(request as { url: string })))) response.setHeader('Cache-Control', 'no-store');
     logRequest(request, response, scope);
     return scope;
   });
