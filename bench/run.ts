@@ -74,6 +74,8 @@ interface Durations {
   /** The auth-client row: warm-up, and the window its three loops share. */
   readonly verifyWarmupSeconds: number;
   readonly verifyWindowSeconds: number;
+  /** Logins through each login route, unmeasured, before the first row (JIT warm-up). */
+  readonly jitWarmupSecondsPerRoute: number;
 }
 
 const FULL: Durations = {
@@ -85,6 +87,7 @@ const FULL: Durations = {
   users: 200,
   verifyWarmupSeconds: 1,
   verifyWindowSeconds: 6,
+  jitWarmupSecondsPerRoute: 1,
 };
 const QUICK: Durations = {
   windowSeconds: 1,
@@ -95,6 +98,7 @@ const QUICK: Durations = {
   users: 64,
   verifyWarmupSeconds: 0.3,
   verifyWindowSeconds: 1.2,
+  jitWarmupSecondsPerRoute: 0.3,
 };
 
 interface Options {
@@ -195,6 +199,7 @@ async function runOnAdapter(
         `libuv pool ${ready.threadPoolSize}, ${ready.adapter}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s\n`,
     );
 
+    await warmUpLogins(ready, durations);
     const rows: RowResult[] = [];
     let tokens: string[] | undefined;
     for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
@@ -316,6 +321,27 @@ function progressLine(row: RowResult): string {
     `${row.label}, c=${row.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
     `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms, other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`
   );
+}
+
+/**
+ * Logs in through every login route for a moment, unmeasured, before the first row: otherwise the
+ * first row (`/token/id` at c = 1) pays for code the JIT has not compiled yet.
+ */
+async function warmUpLogins(ready: ServiceReady, durations: Durations): Promise<void> {
+  const logins = planRows(ready).filter((plan): plan is HttpRowPlan => plan.type === 'http' && plan.kind === 'login' && plan.concurrency === 16);
+  for (const plan of logins) {
+    await runLoad(
+      {
+        url: `http://127.0.0.1:${ready.port}${plan.route}`,
+        concurrency: plan.concurrency,
+        headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT, ...plan.headers },
+        bodies: plan.bodies([]),
+        expectStatus: plan.expectStatus,
+        expectBody: plan.expectBody,
+      },
+      { warmupSeconds: 0, windowSeconds: durations.jitWarmupSecondsPerRoute, timeoutSeconds: 10, onWindowStart: () => undefined, onWindowStop: () => undefined },
+    );
+  }
 }
 
 /**

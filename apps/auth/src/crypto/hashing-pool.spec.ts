@@ -98,6 +98,16 @@ describe('HashingPool', () => {
     expect(pool.inspect()).toHaveLength(1);
   });
 
+  it('refuses a request, without throwing, when no worker thread can start', async () => {
+    const pool = newPool(1);
+    // As `new Worker` fails when the process is out of threads or memory.
+    (pool as unknown as { spawn: () => never }).spawn = () => {
+      throw new Error('EAGAIN');
+    };
+    await expect(pool.hash(PASSWORD, FAST)).rejects.toThrow(/No hashing worker could start: EAGAIN/);
+    await expect(pool.hash(PASSWORD, FAST)).rejects.toBeInstanceOf(HashingUnavailable);
+  });
+
   it('refuses queued and new requests once closed, and stops its workers', async () => {
     const pool = newPool(1);
     pool.start();

@@ -121,12 +121,26 @@ export class HashingPool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const worker = this.idle.pop() ?? (this.workers.size < this.size ? this.spawn() : undefined);
+      let worker: PoolWorker | undefined;
+      try {
+        worker = this.idle.pop() ?? (this.workers.size < this.size ? this.spawn() : undefined);
+      } catch (error) {
+        // No thread could start (resources exhausted): refuse the request instead of throwing
+        // out of a worker's event handler, which would take the process down.
+        this.queue.shift()!.reject(new HashingUnavailable(`No hashing worker could start: ${(error as Error).message}`));
+        continue;
+      }
       if (!worker) return;
       const request = this.queue.shift()!;
+      try {
+        worker.thread.postMessage(request.job);
+      } catch (error) {
+        this.idle.push(worker); // the worker never saw the job: still free
+        request.reject(error as Error);
+        continue;
+      }
       worker.request = request;
       worker.thread.ref(); // work in progress keeps the process alive
-      worker.thread.postMessage(request.job);
     }
   }
 
@@ -160,7 +174,13 @@ export class HashingPool {
       worker.request?.reject(new HashingUnavailable(`A hashing worker stopped (exit code ${code})${failure ? `: ${failure.message}` : ''}`));
       if (this.closed) return;
       // One that had loaded is replaced now; one that never loaded is retried only for queued work.
-      if (worker.ready) this.idle.push(this.spawn());
+      if (worker.ready) {
+        try {
+          this.idle.push(this.spawn());
+        } catch {
+          // started again by the next request (dispatch), which is refused if that fails too
+        }
+      }
       this.dispatch();
     });
     thread.unref(); // after the listeners: adding a 'message' listener refs the worker again
