@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from './load';
+import { runLoad, type LoadSpec } from './load';
 import { hashesPerRequest, planRows, USER_AGENT, VERIFICATION_TOKENS, type HttpRowPlan, type InProcessRowPlan } from './rows';
 import { createFreshDatabase, type FreshDatabase } from './fresh-database';
 import { measureVerification } from './verification';
@@ -323,6 +323,18 @@ function progressLine(row: RowResult): string {
   );
 }
 
+/** What autocannon sends for a row: its route, connections, headers and bodies, and what it expects back. */
+function loadSpecOf(ready: ServiceReady, plan: HttpRowPlan, tokens: readonly string[]): LoadSpec {
+  return {
+    url: `http://127.0.0.1:${ready.port}${plan.route}`,
+    concurrency: plan.concurrency,
+    headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT, ...plan.headers },
+    bodies: plan.bodies(tokens),
+    expectStatus: plan.expectStatus,
+    expectBody: plan.expectBody,
+  };
+}
+
 /**
  * Logs in through every login route for a moment, unmeasured, before the first row: otherwise the
  * first row (`/token/id` at c = 1) pays for code the JIT has not compiled yet.
@@ -331,14 +343,7 @@ async function warmUpLogins(ready: ServiceReady, durations: Durations): Promise<
   const logins = planRows(ready).filter((plan): plan is HttpRowPlan => plan.type === 'http' && plan.kind === 'login' && plan.concurrency === 16);
   for (const plan of logins) {
     await runLoad(
-      {
-        url: `http://127.0.0.1:${ready.port}${plan.route}`,
-        concurrency: plan.concurrency,
-        headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT, ...plan.headers },
-        bodies: plan.bodies([]),
-        expectStatus: plan.expectStatus,
-        expectBody: plan.expectBody,
-      },
+      loadSpecOf(ready, plan, []),
       { warmupSeconds: 0, windowSeconds: durations.jitWarmupSecondsPerRoute, timeoutSeconds: 10, onWindowStart: () => undefined, onWindowStop: () => undefined },
     );
   }
@@ -367,14 +372,7 @@ async function measureRow(
   let machineAtStart = new CpuSnapshot();
   let machineBusy = { cores: NaN, runnerCores: NaN };
   const load = await runLoad(
-    {
-      url: `http://127.0.0.1:${ready.port}${plan.route}`,
-      concurrency: plan.concurrency,
-      headers: { 'content-type': 'application/json', app_id: ready.appId, 'user-agent': USER_AGENT, ...plan.headers },
-      bodies: plan.bodies(tokens),
-      expectStatus: plan.expectStatus,
-      expectBody: plan.expectBody,
-    },
+    loadSpecOf(ready, plan, tokens),
     {
       warmupSeconds,
       windowSeconds,

@@ -74,11 +74,11 @@ export class LoginLookup {
 
   async read(appId: string, lookup: UserLookup, clientIp: string, settings: ThrottleSettings): Promise<LoginRead> {
     const clientKey = ipKey(appId, clientIp);
+    const unmatchedKey = accountKey(appId, undefined, lookup);
     const identifier = identifierOf(lookup);
     // No identifier holds a NUL (and PostgreSQL refuses one in text): such a name matches nobody.
     if (typeof identifier === 'string' && identifier.includes('\u0000')) {
-      const key = accountKey(appId, undefined, lookup);
-      return { user: null, throttle: await this.throttle.check([key, clientKey], settings), accountKey: key, clientKey };
+      return { user: null, throttle: await this.throttle.check([unmatchedKey, clientKey], settings), accountKey: unmatchedKey, clientKey };
     }
 
     if (this.throttle instanceof PostgresThrottleStore) {
@@ -86,17 +86,17 @@ export class LoginLookup {
         appId,
         identifier,
         userKeyPrefix(appId),
-        accountKey(appId, undefined, lookup),
+        unmatchedKey,
         clientKey,
         settings.failureResetSeconds,
       ]);
       const user = row.id === null ? null : loginUserOf(row);
-      return { user, throttle: throttleStateOf(row.counters ?? []), accountKey: accountKey(appId, user?.id, lookup), clientKey };
+      return { user, throttle: throttleStateOf(row.counters ?? []), accountKey: user ? accountKey(appId, user.id, lookup) : unmatchedKey, clientKey };
     }
 
     const [row] = await this.statements.rows(userStatements[lookup.kind], [appId, identifier]);
     const user = row ? loginUserOf(row) : null;
-    const key = accountKey(appId, user?.id, lookup);
+    const key = user ? accountKey(appId, user.id, lookup) : unmatchedKey;
     return { user, throttle: await this.throttle.check([key, clientKey], settings), accountKey: key, clientKey };
   }
 }
