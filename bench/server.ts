@@ -235,8 +235,8 @@ function loopThreadSchedule(): { onCpuMs: number; waitingMs: number } {
 
 /**
  * Resolves once two samples of IDLE_SAMPLE_MS in a row are idle. When autocannon stops a row it
- * drops its connections, but the service still finishes the verifications already started; the
- * next row must not inherit that work.
+ * drops its connections: the queued verifications of those are dropped too, but the ones already
+ * in a worker run to the end, and the next row must not inherit that work.
  */
 async function untilIdle(maxMs = 60_000): Promise<number> {
   const started = performance.now();

@@ -7,7 +7,7 @@ import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HashingPool, HashingUnavailable } from './hashing-pool';
+import { HashingAbandoned, HashingPool, HashingUnavailable } from './hashing-pool';
 
 const PASSWORD = 'correct horse battery';
 const ARGON2ID = 2;
@@ -63,6 +63,35 @@ describe('HashingPool', () => {
     const requests = Array.from({ length: 8 }, (_, i) => pool.verifyArgon2(stored, i % 2 ? PASSWORD : 'wrong').then((match) => answered.push(i) && match));
     expect(await Promise.all(requests)).toEqual([false, true, false, true, false, true, false, true]);
     expect(answered).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('drops a queued verification whose asker has gone by its turn, unhashed, and goes on with the next', async () => {
+    const pool = newPool(1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    let gone = false;
+    let asked = 0;
+    const abandoned = () => {
+      asked++;
+      return gone;
+    };
+    const running = pool.hash(PASSWORD, SLOW);
+    const dropped = pool.verifyArgon2(stored, PASSWORD, abandoned);
+    const next = pool.verifyArgon2(stored, PASSWORD, () => false);
+    expect(pool.load()).toEqual({ running: 1, queued: 2 });
+    gone = true; // after it was queued: what counts is whether it is gone when its turn comes
+    await running;
+    await expect(dropped).rejects.toBeInstanceOf(HashingAbandoned);
+    expect(asked).toBe(1); // at its turn only
+    await expect(next).resolves.toBe(true);
+    expect(pool.load()).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('runs a verification whose asker is still there as any other', async () => {
+    const pool = newPool(1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    await expect(pool.verifyArgon2(stored, PASSWORD, () => false)).resolves.toBe(true);
+    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, () => false)).resolves.toBe(true);
+    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, () => true)).rejects.toBeInstanceOf(HashingAbandoned);
   });
 
   it('answers every request beyond its size, with never more workers than its size', async () => {

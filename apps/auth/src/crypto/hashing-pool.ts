@@ -12,6 +12,10 @@
  * The worker is a source string with the bindings' absolute paths resolved here, so it loads the
  * same under tsc's output, @swc-node/register and jest. An idle worker does not keep the process
  * alive, a busy one does; one that dies has its job rejected and is replaced.
+ *
+ * A verification can say how to tell that nobody waits for it any more (its client hung up):
+ * when its turn comes it is dropped instead of hashed, so that under overload the workers spend
+ * their time on requests that can still be answered, not on ones clients gave up on.
  */
 import { Worker } from 'node:worker_threads';
 import type { Options } from '@node-rs/argon2';
@@ -56,11 +60,23 @@ parentPort.on('message', ({ op, hash, password, options }) => {
  */
 export class HashingUnavailable extends Error {}
 
+/** A queued verification dropped unhashed: whoever asked for it had gone when its turn came. */
+export class HashingAbandoned extends Error {
+  constructor() {
+    super('The verification was dropped: nobody waited for it any more');
+    this.name = 'HashingAbandoned';
+  }
+}
+
+/** True once nobody waits for the answer any more; asked when the job's turn comes, not before. */
+export type Abandoned = () => boolean;
+
 type Job = { op: 'hash'; password: string; options: Options } | { op: 'verifyArgon2' | 'verifyBcrypt'; hash: string; password: string };
 type Reply = { ready: true; tid?: number } | { value: string | boolean } | { error: string };
 
 interface Request {
   job: Job;
+  abandoned?: Abandoned;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
@@ -90,12 +106,14 @@ export class HashingPool {
     return this.run({ op: 'hash', password, options }) as Promise<string>;
   }
 
-  verifyArgon2(hash: string, password: string): Promise<boolean> {
-    return this.run({ op: 'verifyArgon2', hash, password }) as Promise<boolean>;
+  /** Rejects with HashingAbandoned, unhashed, when `abandoned()` is true at the job's turn. */
+  verifyArgon2(hash: string, password: string, abandoned?: Abandoned): Promise<boolean> {
+    return this.run({ op: 'verifyArgon2', hash, password }, abandoned) as Promise<boolean>;
   }
 
-  verifyBcrypt(hash: string, password: string): Promise<boolean> {
-    return this.run({ op: 'verifyBcrypt', hash, password }) as Promise<boolean>;
+  /** Rejects with HashingAbandoned, unhashed, when `abandoned()` is true at the job's turn. */
+  verifyBcrypt(hash: string, password: string, abandoned?: Abandoned): Promise<boolean> {
+    return this.run({ op: 'verifyBcrypt', hash, password }, abandoned) as Promise<boolean>;
   }
 
   /** Stops the workers: queued requests are refused, one in progress is rejected. */
@@ -106,15 +124,22 @@ export class HashingPool {
     await Promise.all([...this.workers].map((worker) => worker.thread.terminate()));
   }
 
+  /** Jobs being hashed now, and jobs waiting for a worker. */
+  load(): { running: number; queued: number } {
+    let running = 0;
+    for (const worker of this.workers) if (worker.request) running++;
+    return { running, queued: this.queue.length };
+  }
+
   /** For tests: the live workers. */
   inspect(): Array<{ thread: Worker; tid?: number; busy: boolean }> {
     return [...this.workers].map(({ thread, tid, request }) => ({ thread, tid, busy: request !== undefined }));
   }
 
-  private run(job: Job): Promise<string | boolean> {
+  private run(job: Job, abandoned?: Abandoned): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new HashingUnavailable('The hashing pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      this.queue.push({ job, abandoned, resolve, reject });
       this.dispatch();
     });
   }
@@ -132,6 +157,11 @@ export class HashingPool {
       }
       if (!worker) return;
       const request = this.queue.shift()!;
+      if (request.abandoned?.()) {
+        this.idle.push(worker); // asked only now, at its turn: the worker goes to the next one
+        request.reject(new HashingAbandoned());
+        continue;
+      }
       try {
         worker.thread.postMessage(request.job);
       } catch (error) {

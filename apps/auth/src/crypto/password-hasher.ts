@@ -14,7 +14,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { parseOptions, type Options } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { HashingPool, HashingUnavailable } from './hashing-pool';
+import { HashingAbandoned, HashingPool, HashingUnavailable, type Abandoned } from './hashing-pool';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 
 /** `Algorithm.Argon2id`; the binding declares its enums `const`, which isolated compilers cannot inline. */
@@ -54,17 +54,23 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * False for a wrong password and for a hash this hasher cannot read. A pool that could not do
-   * the work throws HashingUnavailable: that is no wrong password, and must not count as one.
+   * the work throws HashingUnavailable, and one that dropped it because `abandoned()` said nobody
+   * waits any more throws HashingAbandoned: neither is a wrong password, nor may count as one.
    */
-  async verify(passwordHash: string, password: string): Promise<boolean> {
+  async verify(passwordHash: string, password: string, abandoned?: Abandoned): Promise<boolean> {
     try {
-      if (passwordHash.startsWith('$argon2')) return await this.pool.verifyArgon2(passwordHash, password);
-      if (BCRYPT_PREFIX.test(passwordHash)) return await this.pool.verifyBcrypt(passwordHash, password);
+      if (passwordHash.startsWith('$argon2')) return await this.pool.verifyArgon2(passwordHash, password, abandoned);
+      if (BCRYPT_PREFIX.test(passwordHash)) return await this.pool.verifyBcrypt(passwordHash, password, abandoned);
       return false;
     } catch (error) {
-      if (error instanceof HashingUnavailable) throw error;
+      if (error instanceof HashingUnavailable || error instanceof HashingAbandoned) throw error;
       return false; // a corrupt stored hash proves nothing; it is never a match
     }
+  }
+
+  /** Hashes and verifications running in the workers now, and those waiting for one. */
+  load(): { running: number; queued: number } {
+    return this.pool.load();
   }
 
   /** True for a hash `verify` can check, in full: what an import of users may store. */
@@ -73,8 +79,8 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Spends one verification's time and returns false: the unknown-user path of a login. */
-  async verifyNothing(password: string): Promise<false> {
-    await this.verify(this.dummyHash, password);
+  async verifyNothing(password: string, abandoned?: Abandoned): Promise<false> {
+    await this.verify(this.dummyHash, password, abandoned);
     return false;
   }
 

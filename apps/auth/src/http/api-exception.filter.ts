@@ -7,6 +7,9 @@
  * HTTP status: mirrors the error by default; ERROR_HTTP_STATUS=200 (server-wide, or an app's own
  * override) answers business errors with 200 as the reference platform does.
  *
+ * A login dropped because its client hung up (HashingAbandoned) is not answered: nobody is left
+ * to read it, and the request's log line and metrics already say it was aborted (499).
+ *
  * It answers through Nest's HTTP adapter (Express or Fastify, HTTP_ADAPTER), with whatever
  * response it is given: the adapter's, or Node's when a middleware threw on Fastify.
  */
@@ -17,6 +20,7 @@ import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { isDatabaseUnavailable } from '@app/persistence';
 import { requestPath, type HttpRequest, type ResolvedRequest } from './request-context';
 import { currentRequestScope } from './request-scope';
+import { HashingAbandoned } from '../crypto/hashing-pool';
 
 interface ReplyError {
   definition: ErrorDefinition;
@@ -34,6 +38,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    if (exception instanceof HashingAbandoned) return;
     const http = host.switchToHttp();
     const request = http.getRequest<ResolvedRequest>();
     const response = http.getResponse<unknown>();

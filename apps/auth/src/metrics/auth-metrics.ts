@@ -56,6 +56,15 @@ export class AuthMetrics {
     registers: [this.registry],
   });
 
+  readonly passwordChecksAbandoned = new Counter({
+    name: 'auth_password_checks_abandoned_total',
+    help: 'Login password verifications dropped unhashed: the client had hung up before a hashing worker was free (overload sheds them)',
+    registers: [this.registry],
+  });
+
+  /** Set at start-up by PasswordHashTiming, which holds the hasher; zeros until then. */
+  hashingLoad: () => { running: number; queued: number } = () => ({ running: 0, queued: 0 });
+
   readonly httpRequestSeconds = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time from a request to the end of its reply, by method, route pattern ("unmatched" when no route handled it) and HTTP status',
@@ -74,6 +83,18 @@ export class AuthMetrics {
         this.set({ state: 'total' }, pool?.totalCount ?? 0);
         this.set({ state: 'idle' }, pool?.idleCount ?? 0);
         this.set({ state: 'waiting' }, pool?.waitingCount ?? 0);
+      },
+    });
+    const hashingLoad = () => this.hashingLoad();
+    new Gauge({
+      name: 'auth_password_hash_jobs',
+      help: 'Password hashes and verifications: running (in a hashing worker, one per core) and queued (waiting for one: the service is saturated)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const { running, queued } = hashingLoad();
+        this.set({ state: 'running' }, running);
+        this.set({ state: 'queued' }, queued);
       },
     });
     // Zero from the start, so that a rate over it exists before the first refusal.

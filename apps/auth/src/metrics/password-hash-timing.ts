@@ -1,6 +1,9 @@
 /**
  * Feeds `auth_password_hash_seconds` with the time of every PasswordHasher.hash and .verify call:
- * logins (the unknown-user path's dummy verification included), registrations, re-hashes.
+ * logins (the unknown-user path's dummy verification included), registrations, re-hashes; and
+ * `auth_password_checks_abandoned_total` with the verifications dropped unhashed because their
+ * client had hung up (those are not timed: no hash ran); and `auth_password_hash_jobs` with the
+ * hashing pool's running and queued jobs.
  *
  * PasswordHasher has no hook for observers, so at start-up this wraps the two methods of its one
  * instance (CryptoModule's singleton, which every module shares). An observer hook in
@@ -9,6 +12,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { PasswordHasher } from '../crypto/password-hasher';
+import { HashingAbandoned } from '../crypto/hashing-pool';
 import { AuthMetrics } from './auth-metrics';
 
 @Injectable()
@@ -20,18 +24,24 @@ export class PasswordHashTiming implements OnModuleInit {
 
   onModuleInit(): void {
     const hasher = this.moduleRef.get(PasswordHasher, { strict: false });
+    this.metrics.hashingLoad = () => hasher.load();
     const hash = hasher.hash.bind(hasher);
     const verify = hasher.verify.bind(hasher);
     hasher.hash = (password) => this.timed('hash', () => hash(password));
-    hasher.verify = (passwordHash, password) => this.timed('verify', () => verify(passwordHash, password));
+    hasher.verify = (passwordHash, password, abandoned) => this.timed('verify', () => verify(passwordHash, password, abandoned));
   }
 
   private async timed<T>(operation: 'hash' | 'verify', work: () => Promise<T>): Promise<T> {
     const stopTimer = this.metrics.passwordHashSeconds.startTimer({ operation });
+    let result: T;
     try {
-      return await work();
-    } finally {
-      stopTimer();
+      result = await work();
+    } catch (error) {
+      if (error instanceof HashingAbandoned) this.metrics.passwordChecksAbandoned.inc();
+      else stopTimer();
+      throw error;
     }
+    stopTimer();
+    return result;
   }
 }

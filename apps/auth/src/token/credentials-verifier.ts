@@ -21,6 +21,7 @@ import { LoginLookup, type LoginUser } from './login-lookup';
 import { hasLoneSurrogate, isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { AppEntity } from '../apps/app.entity';
+import type { RequestClient } from '../http/client-ip';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
 import { throttleSettingsOf } from '../throttle/throttle-policy';
 
@@ -36,24 +37,31 @@ export class CredentialsVerifier {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
-  async verify(app: AppEntity, lookup: UserLookup, password: string, clientIp: string): Promise<LoginUser> {
+  /**
+   * The user, once the password is proven. A client that hangs up while its verification waits
+   * for a hashing worker has it dropped (HashingAbandoned, nothing counted): under overload the
+   * workers go to logins someone still waits for.
+   */
+  async verify(app: AppEntity, lookup: UserLookup, password: string, client: RequestClient): Promise<LoginUser> {
     if (isPasswordTooLong(password, this.config.passwordMaxLength)) {
       throw new ApiError('BAD_PARAMETER', `password must be at most ${this.config.passwordMaxLength} characters`);
     }
     if (hasLoneSurrogate(password)) throw new ApiError('BAD_PARAMETER', 'password must be valid Unicode (it has a lone surrogate)');
     const settings = throttleSettingsOf(app);
-    const { user, throttle: throttled, accountKey: account, clientKey: client } = await this.logins.read(app.id, lookup, clientIp, settings);
+    const { user, throttle: throttled, accountKey: account, clientKey: clientAddress } = await this.logins.read(app.id, lookup, client.ip, settings);
     if (throttled.waitSeconds > 0) {
       const retryAfter = Math.max(1, Math.ceil(throttled.waitSeconds));
       throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed logins, try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
     }
 
-    const matches = user ? await this.hasher.verify(user.passwordHash, password) : await this.hasher.verifyNothing(password);
+    const matches = user
+      ? await this.hasher.verify(user.passwordHash, password, client.gone)
+      : await this.hasher.verifyNothing(password, client.gone);
     if (!user || !matches) {
       await this.throttle.recordFailure(
         [
           { key: account, freeFailures: app.loginFreeFailures },
-          { key: client, freeFailures: app.loginIpFreeFailures },
+          { key: clientAddress, freeFailures: app.loginIpFreeFailures },
         ],
         settings,
       );

@@ -6,7 +6,7 @@ import type { LoginByIdDto } from '../dto/login.dto';
 import type { LoginUser } from '../login-lookup';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
-import { clientIpOf } from '../../http/client-ip';
+import { requestClientOf } from '../../http/client-ip';
 
 /** `POST /token/id`: user ID + password. The body was validated first, so `user_id` is a number. */
 @Injectable()
@@ -17,6 +17,6 @@ export class IdStrategy extends PassportStrategy(Strategy, 'id') {
 
   validate(request: ResolvedRequest): Promise<LoginUser> {
     const body = request.body as LoginByIdDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password, clientIpOf(request));
+    return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password, requestClientOf(request));
   }
 }

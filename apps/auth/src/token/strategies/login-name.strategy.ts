@@ -7,7 +7,7 @@ import type { LoginUser } from '../login-lookup';
 import { classifyLoginName } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
-import { clientIpOf } from '../../http/client-ip';
+import { requestClientOf } from '../../http/client-ip';
 
 /** `POST /token/login`: a login name (email if it has `@`, else mobile if it parses, else username) + password. */
 @Injectable()
@@ -19,6 +19,6 @@ export class LoginNameStrategy extends PassportStrategy(Strategy, 'login-name') 
   validate(request: ResolvedRequest): Promise<LoginUser> {
     const body = request.body as LoginByNameDto;
     const app = tenantOf(request);
-    return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password, clientIpOf(request));
+    return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password, requestClientOf(request));
   }
 }

@@ -7,7 +7,7 @@ import type { LoginUser } from '../login-lookup';
 import { usernameKey } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
-import { clientIpOf } from '../../http/client-ip';
+import { requestClientOf } from '../../http/client-ip';
 
 /** `POST /token/user`: username (compared case-insensitively after NFKC) + password. */
 @Injectable()
@@ -18,6 +18,6 @@ export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
 
   validate(request: ResolvedRequest): Promise<LoginUser> {
     const body = request.body as LoginByUsernameDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password, clientIpOf(request));
+    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password, requestClientOf(request));
   }
 }
