@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { TEST_MASTER_KEY, decodeJwt } from '../support/test-service';
 import { runCli, startServiceProcess, type RunningService } from '../support/processes';
-import { send, startRequest, tryConnect, type Outcome } from '../support/fresh-connection-client';
+import { holdConnection, send, startRequest, tryConnect, type Outcome } from '../support/fresh-connection-client';
 import { ensureStopped, isRunning, waitForExit } from '../support/process-exit';
 
 const PASSWORD = 'correct horse battery';
@@ -113,6 +113,9 @@ describe('the service process from start through SIGTERM to a restart', () => {
     // queue is first in, first out) and read its request. (A connection still waiting in the
     // kernel's accept queue when the listener closes is reset: it was never accepted.)
     await Promise.all(requests.map((request) => request.written));
+    // A keep-alive client with a login in flight, behind the burst's: it will send more on this connection.
+    const held = await holdConnection(running!.baseUrl);
+    await held.send('POST', '/token/user', { headers: { app_id: appId }, body: { name: 'burst_user', password: PASSWORD } });
     const probe = await send(running!.baseUrl, 'GET', '/health/live');
     expect(probe.status).toBe(200);
 
@@ -131,11 +134,20 @@ describe('the service process from start through SIGTERM to a restart', () => {
     // Until the signal is handled a connection may still be accepted; from the first refusal on, none is.
     expect(probes.slice(probes.indexOf('ECONNREFUSED'))).toEqual(Array(4).fill('ECONNREFUSED'));
     expect(inFlightWhenRefused).toBeGreaterThan(0);
+    // The service is closing: a request arriving now on a connection that is still busy is
+    // answered like any other, in the envelope (Fastify alone would answer a bare 503).
+    await held.send('GET', '/health/live');
 
     // Every login that was accepted completes with a token: none is cut off.
     const outcomes = await Promise.all(requests.map((request) => request.outcome));
     expect(outcomes.map(kindOf)).toEqual(Array(BURST).fill('200/200'));
     before.burstJtis = outcomes.map((outcome) => decodeJwt(outcome.body.data.token).claims.jti as string);
+    const heldReplies = await held.replies;
+    expect(heldReplies.map((reply) => [reply.status, reply.body?.code])).toEqual([
+      [200, 200],
+      [200, 200],
+    ]);
+    expect(heldReplies[1].body).toEqual({ code: 200, message: null, data: { status: 'up' } });
 
     // And the process ends by itself, with 0, in time.
     const exit = await waitForExit(child, EXIT_BOUND_MS, signalledAt);

@@ -101,3 +101,72 @@ export function tryConnect(baseUrl: string): Promise<string> {
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 }
+
+export interface RawReply {
+  status: number;
+  headers: Record<string, string>;
+  /** The parsed JSON body (undefined when it was not JSON). */
+  body?: any;
+  text: string;
+}
+
+/**
+ * One TCP connection kept open across requests, written to by hand: a request can be sent while
+ * an earlier one is still in flight on it (as a keep-alive client or a pipelining one does).
+ * `replies` resolves with every reply read once the server closes the connection.
+ */
+export interface HeldConnection {
+  send(method: string, path: string, options?: RequestOptions): Promise<void>;
+  replies: Promise<RawReply[]>;
+}
+
+export async function holdConnection(baseUrl: string): Promise<HeldConnection> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connect({ host: hostname, port: Number(port) });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const replies = new Promise<RawReply[]>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('close', () => {
+      try {
+        resolve(parseReplies(Buffer.concat(chunks)));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+  return {
+    send(method, path, options = {}) {
+      const payload = options.body === undefined ? '' : JSON.stringify(options.body);
+      const headers = { host: `${hostname}:${port}`, ...(options.headers ?? {}), ...(payload ? { 'content-type': 'application/json' } : {}), 'content-length': String(Buffer.byteLength(payload)) };
+      const head = `${method} ${path} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+      return new Promise((resolve, reject) => socket.write(head + payload, (error) => (error ? reject(error) : resolve())));
+    },
+    replies,
+  };
+}
+
+/** HTTP/1.1 replies one after another, each with a Content-Length (what the service sends). */
+function parseReplies(data: Buffer): RawReply[] {
+  const replies: RawReply[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const headEnd = data.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) throw new Error(`a reply was cut off in its head: ${data.subarray(at).toString('latin1')}`);
+    const [statusLine, ...lines] = data.subarray(at, headEnd).toString('latin1').split('\r\n');
+    const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    const length = Number(headers['content-length']);
+    if (!Number.isInteger(length)) throw new Error(`a reply without Content-Length: ${statusLine}`);
+    const text = data.subarray(headEnd + 4, headEnd + 4 + length).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    replies.push({ status: Number(statusLine.split(' ')[1]), headers, body, text });
+    at = headEnd + 4 + length;
+  }
+  return replies;
+}
