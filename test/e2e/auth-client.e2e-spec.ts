@@ -5,7 +5,7 @@
  * keys a fake JWKS publishes: the same verdict for every check, and a key not loaded yet refused
  * by the one and fetched by the other.
  */
-import { createHash, generateKeyPairSync, randomUUID, sign as signBytes, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
@@ -20,6 +20,7 @@ import {
   type VerifiedPrincipal,
 } from '../../libs/auth-client/src';
 import { TestService, decodeJwt, type TestApp } from '../support/test-service';
+import { b64, craftJwt, respelledSignature } from '../support/crafted-jwt';
 import { SessionRevoker } from '../../apps/auth/src/sessions/session-revoker';
 import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-keys.service';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
@@ -187,19 +188,10 @@ describe('TokenVerifier: verifySync and verify on the same tokens', () => {
   const keyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signing = keyPair();
   const otherKey = keyPair();
-  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
   /** A JWT with exactly this header and payload, RS256-signed with `key`. */
-  const craft = (header: unknown, payload: unknown, key: KeyObject = signing.privateKey) => {
-    const signed = `${b64(header)}.${b64(payload)}`;
-    return `${signed}.${signBytes('sha256', Buffer.from(signed), key).toString('base64url')}`;
-  };
+  const craft = (header: unknown, payload: unknown, key: KeyObject = signing.privateKey) => craftJwt(header, payload, key);
   const claims = (extra: Record<string, unknown> = {}) => ({ iss: ISSUER, sub: '2302128618880', app_id: APP, jti: randomUUID(), iat: now(), exp: now() + 3600, ...extra });
   const header = { alg: 'RS256', typ: 'JWT', kid: 'k1' };
-  /** The last character of a 256-byte signature carries 4 bits and 2 unused ones: the same 4 bits, with an unused bit set. */
-  const nonCanonical = (last: string) => {
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    return alphabet[alphabet.indexOf(last) | 1];
-  };
 
   let service: FakeAuthService;
   let verifier: TokenVerifier;
@@ -246,7 +238,7 @@ describe('TokenVerifier: verifySync and verify on the same tokens', () => {
       ['a character outside ASCII in the signature', `${valid.slice(0, -1)}\u0143`, 'access-token is malformed'],
       // The signature is checked before the claims are decoded: what it does not cover is never read.
       ['a character outside ASCII in the payload', `${headerPart}.${payloadPart.slice(0, -1)}\u0143.${signaturePart}`, 'access-token signature is invalid'],
-      ['stray trailing bits in the signature', `${valid.slice(0, -1)}${nonCanonical(valid.slice(-1))}`, 'access-token is malformed'],
+      ['stray trailing bits in the signature', respelledSignature(valid), 'access-token is malformed'],
       ['header with padding', `${headerPart}=.${payloadPart}.${signaturePart}`, 'access-token is malformed'],
       ['two parts', `${headerPart}.${payloadPart}`, 'access-token is malformed'],
       ['four parts', `${valid}.x`, 'access-token is malformed'],

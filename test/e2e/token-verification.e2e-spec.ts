@@ -6,17 +6,19 @@
  * safe (retired keys keep verifying), and nothing here assumes which key is active except right
  * after its own rotation.
  */
-import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sign, verify } from 'jsonwebtoken';
+import { decode, sign, verify, TokenExpiredError } from 'jsonwebtoken';
 import { IsNull } from 'typeorm';
 import { TestService, TEST_MASTER_KEY, decodeJwt, expectError, type TestApp } from '../support/test-service';
 import { runCli } from '../support/processes';
+import { b64, craftJwt, respelledSignature } from '../support/crafted-jwt';
 import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-keys.service';
 import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.entity';
 import { RevocationLog } from '../../apps/auth/src/token/revocation-log';
+import { AccessTokenVerifier } from '../../apps/auth/src/token/access-token-verifier';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
@@ -270,6 +272,131 @@ describe('verifying tokens elsewhere', () => {
       expectError(await service.post('/token/introspect', { appId: tenant.app.id, token, body: { token } }), 403, 10010);
       expectError(await service.post('/token/introspect', { appId: tenant.app.id, token: tenant.adminToken, body: {} }), 400, 10002, /token is required/);
       expectError(await service.post('/token/introspect', { appId: tenant.app.id, token: tenant.adminToken, body: { token: 42 } }), 400, 10002, /token/);
+    });
+  });
+
+  describe('AccessTokenVerifier.check', () => {
+    /** What the verifier answered before Rs256Jws: jsonwebtoken's decode and verify (the session check left out). */
+    const jsonwebtokenVerdict = async (token: string, appId: string): Promise<string> => {
+      let decoded;
+      try {
+        decoded = decode(token, { complete: true });
+      } catch {
+        return 'throws';
+      }
+      const kid = decoded?.header.kid;
+      if (!decoded || typeof decoded.payload === 'string' || typeof kid !== 'string' || !kid) return 'access-token is malformed';
+      const key = await service.nest.get(SigningKeysService).verificationKey(kid);
+      if (!key) return 'access-token is signed by an unknown key';
+      let claims: Record<string, unknown>;
+      try {
+        claims = verify(token, key, { algorithms: ['RS256'], issuer: 'im-auth' }) as typeof claims;
+      } catch (error) {
+        return error instanceof TokenExpiredError ? 'access-token has expired' : 'access-token signature or claims are invalid';
+      }
+      if (claims.scope !== undefined) return 'access-token is not an access token';
+      if (claims.app_id !== appId) return 'access-token was issued for another app';
+      return 'valid';
+    };
+    const verdict = async (token: string, appId: string = tenant.app.id) => {
+      const checked = await service.nest.get(AccessTokenVerifier).check(token, appId);
+      return checked.valid ? 'valid' : checked.reason;
+    };
+
+    it("gives jsonwebtoken's verdict, with its reason, on tokens of every kind", async () => {
+      const { header, claims } = decodeJwt(await login());
+      const active = service.nest.get(SigningKeysService).activeKey();
+      const now = Math.floor(Date.now() / 1000);
+      const ours = { ...header, kid: active.kid };
+      const signed = (payload: unknown, head: unknown = ours) => craftJwt(head, payload, active.privateKey);
+      const without = (name: string) => Object.fromEntries(Object.entries(claims).filter(([key]) => key !== name));
+      const { privateKey: strangerKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const valid = signed(claims);
+      const [headerPart, payloadPart] = valid.split('.');
+
+      const cases: Array<[string, string, string]> = [
+        ['valid', valid, 'valid'],
+        ['no typ', signed(claims, { alg: 'RS256', kid: active.kid }), 'valid'],
+        ['no exp', signed(without('exp')), 'valid'],
+        ['iat a string, sub a number', signed({ ...claims, iat: 'yesterday', sub: 7 }), 'valid'],
+        ['not before a moment ago', signed({ ...claims, nbf: now - 1 }), 'valid'],
+        ['expired', signed({ ...claims, exp: now - 1 }), 'access-token has expired'],
+        ['expired, of another issuer', signed({ ...claims, exp: now - 1, iss: 'someone-else' }), 'access-token has expired'],
+        ['exp a string', signed({ ...claims, exp: String(now + 600) }), 'access-token signature or claims are invalid'],
+        ['exp null', signed({ ...claims, exp: null }), 'access-token signature or claims are invalid'],
+        ['not valid yet', signed({ ...claims, nbf: now + 60 }), 'access-token signature or claims are invalid'],
+        ['not valid yet and expired', signed({ ...claims, nbf: now + 60, exp: now - 1 }), 'access-token signature or claims are invalid'],
+        ['nbf a string', signed({ ...claims, nbf: String(now) }), 'access-token signature or claims are invalid'],
+        ['another issuer', signed({ ...claims, iss: 'someone-else' }), 'access-token signature or claims are invalid'],
+        ['no issuer', signed(without('iss')), 'access-token signature or claims are invalid'],
+        ['claims an array', signed([claims]), 'access-token signature or claims are invalid'],
+        ['claims a string', signed('"claims"'), 'access-token is malformed'],
+        ['a store token', signed({ ...claims, scope: 'file' }), 'access-token is not an access token'],
+        ['another app', signed({ ...claims, app_id: 'another-app' }), 'access-token was issued for another app'],
+        ['HS256 under our kid', craftJwt({ ...ours, alg: 'HS256' }, claims, 'secret'), 'access-token signature or claims are invalid'],
+        ['HS256 under an unknown kid', craftJwt({ ...ours, alg: 'HS256', kid: 'nope' }, claims, 'secret'), 'access-token is signed by an unknown key'],
+        ['HS256 without a kid', craftJwt({ alg: 'HS256', typ: 'JWT' }, claims, 'secret'), 'access-token is malformed'],
+        ['unsigned under our kid', `${b64({ alg: 'none', kid: active.kid })}.${payloadPart}.`, 'access-token signature or claims are invalid'],
+        ['RS384 under our kid', `${b64({ ...ours, alg: 'RS384' })}.${payloadPart}.${valid.split('.')[2]}`, 'access-token signature or claims are invalid'],
+        ['an empty kid', signed(claims, { ...ours, kid: '' }), 'access-token is malformed'],
+        ['a kid that is a number', signed(claims, { ...ours, kid: 7 }), 'access-token is malformed'],
+        ['header null', signed(claims, null), 'access-token is malformed'],
+        ['header not JSON', `${b64('{')}.${payloadPart}.${valid.split('.')[2]}`, 'access-token is malformed'],
+        ['signed by another key under our kid', craftJwt(ours, claims, strangerKey), 'access-token signature or claims are invalid'],
+        ['signed by an unknown key', craftJwt({ ...ours, kid: 'no-such-key' }, claims, strangerKey), 'access-token is signed by an unknown key'],
+        ['payload swapped', `${headerPart}.${b64({ ...claims, sub: '1' })}.${valid.split('.')[2]}`, 'access-token signature or claims are invalid'],
+        ['no signature', `${headerPart}.${payloadPart}.`, 'access-token signature or claims are invalid'],
+        ['signature cut', valid.slice(0, -10), 'access-token signature or claims are invalid'],
+        ['signature with padding', `${valid}=`, 'access-token is malformed'],
+        ['four parts', `${valid}.x`, 'access-token is malformed'],
+        ['two parts', `${headerPart}.${payloadPart}`, 'access-token is malformed'],
+        ['three dots of nothing', 'a.b.c', 'access-token is malformed'],
+        ['garbage', 'not a token', 'access-token is malformed'],
+        ['empty', '', 'access-token is malformed'],
+      ];
+      for (const [name, token, reason] of cases) {
+        // Twice: the second time the header is the cached one.
+        for (let round = 0; round < 2; round++) {
+          expect({ name, before: await jsonwebtokenVerdict(token, tenant.app.id) }).toEqual({ name, before: reason });
+          expect({ name, now: await verdict(token) }).toEqual({ name, now: reason });
+        }
+      }
+    });
+
+    it('differs from jsonwebtoken on a second spelling of a token, and on garbage claims', async () => {
+      const { header, claims } = decodeJwt(await login());
+      const active = service.nest.get(SigningKeysService).activeKey();
+      const valid = craftJwt({ ...header, kid: active.kid }, claims, active.privateKey);
+      const [headerPart, payloadPart, signaturePart] = valid.split('.');
+      // A 256-byte signature ends in a character of 4 bits and 2 unused ones: with an unused bit
+      // set it decodes to the same bytes. jsonwebtoken took that second spelling; now it is malformed.
+      const respelled = respelledSignature(valid);
+      expect(await jsonwebtokenVerdict(respelled, tenant.app.id)).toBe('valid');
+      expect(await verdict(respelled)).toBe('access-token is malformed');
+      expect(await verdict(valid)).toBe('valid');
+      // Claims that are not JSON behind a header saying typ JWT: jsonwebtoken's decode threw (a 500 reply); now a refusal.
+      const notJson = craftJwt({ ...header, kid: active.kid }, 'not json {', active.privateKey);
+      expect(await jsonwebtokenVerdict(notJson, tenant.app.id)).toBe('throws');
+      expect(await verdict(notJson)).toBe('access-token is malformed');
+      // Claims null, under our signature: jsonwebtoken's verify threw a TypeError on them (invalid); now malformed.
+      const nullClaims = craftJwt({ ...header, kid: active.kid }, null, active.privateKey);
+      expect(await jsonwebtokenVerdict(nullClaims, tenant.app.id)).toBe('access-token signature or claims are invalid');
+      expect(await verdict(nullClaims)).toBe('access-token is malformed');
+      // Claims not base64url: jsonwebtoken refused them as malformed at once; now the signature, over the text, refuses them.
+      const badClaims = `${headerPart}.${payloadPart.slice(0, -1)}!.${signaturePart}`;
+      expect(await jsonwebtokenVerdict(badClaims, tenant.app.id)).toBe('access-token is malformed');
+      expect(await verdict(badClaims)).toBe('access-token signature or claims are invalid');
+    });
+
+    it('refuses a token of a revoked session, and a token whose jti has no session', async () => {
+      const token = await login();
+      const { header, claims } = decodeJwt(token);
+      const active = service.nest.get(SigningKeysService).activeKey();
+      expect(await verdict(craftJwt({ ...header, kid: active.kid }, { ...claims, jti: randomUUID() }, active.privateKey))).toBe(
+        'access-token has been revoked',
+      );
+      await service.dataSource.query('UPDATE session SET revoked_at = now() WHERE jti = $1', [claims.jti]);
+      expect(await verdict(token)).toBe('access-token has been revoked');
     });
   });
 

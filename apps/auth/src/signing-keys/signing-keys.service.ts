@@ -107,6 +107,11 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return this.active;
   }
 
+  /** The public key for a `kid` among the keys loaded now, without reloading (the synchronous path). */
+  loadedVerificationKey(kid: string): KeyObject | undefined {
+    return this.verificationKeys.get(kid);
+  }
+
   /** The public key for a `kid`, reloading (at most once a second) when it is unknown. */
   async verificationKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.verificationKeys.get(kid);
