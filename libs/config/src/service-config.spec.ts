@@ -38,6 +38,7 @@ describe('loadServiceConfig', () => {
       storeTokenTtlSeconds: 3600,
       fileStoreSecret: undefined,
       argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+      hashingQueuePerWorker: 64,
       passwordMaxLength: 256,
       bodyLimitBytes: 16384,
       seedDemo: true,

@@ -38,6 +38,8 @@ export interface ServiceConfig {
   /** Key that `access_key_secret` is derived under; absent: derived from the master key. */
   readonly fileStoreSecret: Buffer | undefined;
   readonly argon2: Argon2Parameters;
+  /** Hashing jobs that may wait per hashing worker (one per core); beyond, new ones are refused with 503. */
+  readonly hashingQueuePerWorker: number;
   /** Longest password accepted anywhere, in characters; longer ones are refused before hashing. */
   readonly passwordMaxLength: number;
   readonly bodyLimitBytes: number;
@@ -91,6 +93,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
       timeCost: read.integer('ARGON2_TIME_COST', 2, 1, 100),
       parallelism: read.integer('ARGON2_PARALLELISM', 1, 1, 64),
     },
+    hashingQueuePerWorker: read.integer('HASHING_QUEUE_PER_WORKER', 64, 1, 100000),
     passwordMaxLength: read.integer('PASSWORD_MAX_LENGTH', 256, 8, 4096),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
     seedDemo: read.boolean('SEED_DEMO', true),

@@ -5,7 +5,7 @@
  * client code written for the platform branches on them unchanged. The platform has no code for
  * wrong credentials, a banned user, throttling, body size or content type, an unknown route or an
  * unexpected failure: those take free numbers in the same style (101xx next to the user-system
- * range, 50000 for the unexpected). `docs/errors.md` is checked against this table by a unit test.
+ * range, 50000 for the unexpected, 50003 for an overloaded server). `docs/errors.md` is checked against this table by a unit test.
  */
 export const ErrorCatalogue = {
   USER_NOT_FOUND: { code: 10000, status: 404, message: 'User does not exist' },
@@ -26,6 +26,7 @@ export const ErrorCatalogue = {
   NEEDS_GROUP_ADMIN: { code: 20012, status: 403, message: 'The operation needs group admin permission' },
   APP_NOT_FOUND: { code: 40000, status: 404, message: 'app_id does not exist' },
   INTERNAL: { code: 50000, status: 500, message: 'Internal server error' },
+  SERVER_BUSY: { code: 50003, status: 503, message: 'Server is busy, try again later' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export interface ErrorDefinition {

@@ -7,7 +7,7 @@ import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HashingAbandoned, HashingPool, HashingUnavailable } from './hashing-pool';
+import { HashingAbandoned, HashingPool, HashingSaturated, HashingUnavailable } from './hashing-pool';
 
 const PASSWORD = 'correct horse battery';
 const ARGON2ID = 2;
@@ -23,8 +23,8 @@ function niceOf(tid: number): number {
 
 describe('HashingPool', () => {
   const pools: HashingPool[] = [];
-  const newPool = (size: number) => {
-    const pool = new HashingPool(size);
+  const newPool = (size: number, maxQueued?: number) => {
+    const pool = new HashingPool(size, maxQueued);
     pools.push(pool);
     return pool;
   };
@@ -84,6 +84,19 @@ describe('HashingPool', () => {
     expect(asked).toBe(1); // at its turn only
     await expect(next).resolves.toBe(true);
     expect(pool.load()).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('refuses a job at once when its queue is full, and takes jobs again once there is room', async () => {
+    const pool = newPool(1, 1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    const running = pool.hash(PASSWORD, SLOW);
+    const queued = pool.verifyArgon2(stored, PASSWORD);
+    await expect(pool.verifyArgon2(stored, PASSWORD)).rejects.toBeInstanceOf(HashingSaturated);
+    await expect(pool.hash(PASSWORD, FAST)).rejects.toThrow('The hashing queue is full (1 waiting)');
+    expect(pool.load()).toEqual({ running: 1, queued: 1 });
+    await running;
+    await expect(queued).resolves.toBe(true);
+    await expect(pool.verifyArgon2(stored, PASSWORD)).resolves.toBe(true);
   });
 
   it('runs a verification whose asker is still there as any other', async () => {

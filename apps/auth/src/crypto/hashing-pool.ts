@@ -13,6 +13,9 @@
  * same under tsc's output, @swc-node/register and jest. An idle worker does not keep the process
  * alive, a busy one does; one that dies has its job rejected and is replaced.
  *
+ * The queue is bounded (`maxQueued`): a job beyond it is refused at once (HashingSaturated)
+ * rather than left to wait longer than any client would, holding its request meanwhile.
+ *
  * A verification can say how to tell that nobody waits for it any more (its client hung up):
  * when its turn comes it is dropped instead of hashed, so that under overload the workers spend
  * their time on requests that can still be answered, not on ones clients gave up on.
@@ -60,6 +63,14 @@ parentPort.on('message', ({ op, hash, password, options }) => {
  */
 export class HashingUnavailable extends Error {}
 
+/** The queue was full: the job was refused without waiting. Nothing about the password either. */
+export class HashingSaturated extends Error {
+  constructor(readonly queued: number) {
+    super(`The hashing queue is full (${queued} waiting)`);
+    this.name = 'HashingSaturated';
+  }
+}
+
 /** A queued verification dropped unhashed: whoever asked for it had gone when its turn came. */
 export class HashingAbandoned extends Error {
   constructor() {
@@ -95,7 +106,14 @@ export class HashingPool {
   private readonly queue: Request[] = [];
   private closed = false;
 
-  constructor(private readonly size: number) {}
+  /**
+   * @param size workers, one per core
+   * @param maxQueued jobs that may wait for a worker; more are refused with HashingSaturated
+   */
+  constructor(
+    private readonly size: number,
+    private readonly maxQueued = Infinity,
+  ) {}
 
   /** Starts every worker now rather than on demand, so no request waits for one to load. */
   start(): void {
@@ -138,6 +156,7 @@ export class HashingPool {
 
   private run(job: Job, abandoned?: Abandoned): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new HashingUnavailable('The hashing pool is closed'));
+    if (this.queue.length >= this.maxQueued && this.idle.length === 0) return Promise.reject(new HashingSaturated(this.queue.length));
     return new Promise((resolve, reject) => {
       this.queue.push({ job, abandoned, resolve, reject });
       this.dispatch();

@@ -14,7 +14,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { parseOptions, type Options } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { HashingAbandoned, HashingPool, HashingUnavailable, type Abandoned } from './hashing-pool';
+import { HashingAbandoned, HashingPool, HashingSaturated, HashingUnavailable, type Abandoned } from './hashing-pool';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 
 /** `Algorithm.Argon2id`; the binding declares its enums `const`, which isolated compilers cannot inline. */
@@ -31,10 +31,12 @@ const ARGON2ID_HASH = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-
 export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   private readonly options: Options;
   private dummyHash = '';
-  private readonly pool = new HashingPool(availableParallelism());
+  private readonly pool: HashingPool;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
     this.options = { algorithm: ARGON2ID, ...config.argon2 };
+    const workers = availableParallelism();
+    this.pool = new HashingPool(workers, workers * config.hashingQueuePerWorker);
   }
 
   async onModuleInit(): Promise<void> {
@@ -54,8 +56,9 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * False for a wrong password and for a hash this hasher cannot read. A pool that could not do
-   * the work throws HashingUnavailable, and one that dropped it because `abandoned()` said nobody
-   * waits any more throws HashingAbandoned: neither is a wrong password, nor may count as one.
+   * the work throws HashingUnavailable, a full one HashingSaturated, and one that dropped it
+   * because `abandoned()` said nobody waits any more HashingAbandoned: none is a wrong password,
+   * nor may count as one.
    */
   async verify(passwordHash: string, password: string, abandoned?: Abandoned): Promise<boolean> {
     try {
@@ -63,7 +66,7 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
       if (BCRYPT_PREFIX.test(passwordHash)) return await this.pool.verifyBcrypt(passwordHash, password, abandoned);
       return false;
     } catch (error) {
-      if (error instanceof HashingUnavailable || error instanceof HashingAbandoned) throw error;
+      if (error instanceof HashingUnavailable || error instanceof HashingSaturated || error instanceof HashingAbandoned) throw error;
       return false; // a corrupt stored hash proves nothing; it is never a match
     }
   }

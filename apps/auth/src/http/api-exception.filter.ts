@@ -20,7 +20,7 @@ import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { isDatabaseUnavailable } from '@app/persistence';
 import { requestPath, type HttpRequest, type ResolvedRequest } from './request-context';
 import { currentRequestScope } from './request-scope';
-import { HashingAbandoned } from '../crypto/hashing-pool';
+import { HashingAbandoned, HashingSaturated } from '../crypto/hashing-pool';
 
 interface ReplyError {
   definition: ErrorDefinition;
@@ -67,6 +67,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (fromParser) return fromParser;
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception);
+    }
+    if (exception instanceof HashingSaturated) {
+      // Every hashing worker busy and the queue full: come back in a moment, elsewhere if balanced.
+      return { ...plain(ErrorCatalogue.SERVER_BUSY), headers: { 'Retry-After': '1' } };
     }
     const requestId = currentRequestScope()?.requestId ?? '-';
     if (isDatabaseUnavailable(exception)) {

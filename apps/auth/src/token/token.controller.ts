@@ -11,7 +11,7 @@ import type { ResolvedRequest } from '../http/request-context';
 import type { LoginUser } from './login-lookup';
 import { actorSubject } from '../callers/principal';
 
-const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS'] as const;
+const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', 'SERVER_BUSY'] as const;
 
 /**
  * The token interface: three ways to prove a password, one reply. Each route validates its body

@@ -37,7 +37,7 @@ export class AccountController {
     description: "The user's own access-token only (no user_id header). Every other session of the user is revoked; the calling one stays.",
   })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND')
+  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND', 'SERVER_BUSY')
   async changePassword(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: ChangePasswordDto, @Req() request: ResolvedRequest): Promise<boolean> {
     const oldPassword = { password: body.old_password, field: 'old_password', clientIp: clientIpOf(request) };
     await this.account.changePassword(app, principal, oldPassword, body.new_password);
@@ -51,7 +51,7 @@ export class AccountController {
     description: 'An admin access-token with the user_id header. Every session of the user is revoked.',
   })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS, 'USER_NOT_FOUND')
+  @ApiErrors(...CALLER_ERRORS, 'USER_NOT_FOUND', 'SERVER_BUSY')
   async changePasswordAdmin(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: SetPasswordDto): Promise<boolean> {
     await this.account.setPasswordAsAdmin(app, principal, body.password);
     return true;
@@ -66,7 +66,7 @@ export class AccountController {
       "The user's sessions are revoked; devices and group memberships are deleted with the user.",
   })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND')
+  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND', 'SERVER_BUSY')
   async deleteUser(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeleteUserDto, @Req() request: ResolvedRequest): Promise<boolean> {
     const password = body.password === undefined ? undefined : { password: body.password, field: 'password', clientIp: clientIpOf(request) };
     await this.account.deleteUser(app, principal, password);

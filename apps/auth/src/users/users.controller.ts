@@ -9,7 +9,8 @@ import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decora
 import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
 import type { AppEntity } from '../apps/app.entity';
-import { ApiError } from '@app/contract';
+import { ApiError, ErrorCatalogue } from '@app/contract';
+import { HashingSaturated } from '../crypto/hashing-pool';
 
 /** The platform's user-management endpoints around the token routes. */
 @ApiTags('user')
@@ -23,7 +24,7 @@ export class UsersController {
   @Access('admin-or-open')
   @ApiOperation({ summary: 'Register a user', description: 'Needs an admin access-token unless the app allows open registration.' })
   @ApiEnvelope(RegisteredUser)
-  @ApiErrors('USER_EXISTS', 'NO_PERMISSION', 'ACCESS_TOKEN_INVALID')
+  @ApiErrors('USER_EXISTS', 'NO_PERMISSION', 'ACCESS_TOKEN_INVALID', 'SERVER_BUSY')
   async register(@Tenant() app: AppEntity, @Body() body: RegisterUserDto): Promise<RegisteredUser> {
     return RegisteredUser.of(await this.users.register(app, body));
   }
@@ -41,6 +42,10 @@ export class UsersController {
           const user = await this.users.register(app, item);
           return { user_id: user.id, username: user.username ?? item.username, success: true, reason: null };
         } catch (error) {
+          // A full hashing queue refuses this user only (nothing was written for it): retry it later.
+          if (error instanceof HashingSaturated) {
+            return { user_id: null, username: item.username, success: false, reason: ErrorCatalogue.SERVER_BUSY.message };
+          }
           if (!(error instanceof ApiError)) throw error;
           return { user_id: null, username: item.username, success: false, reason: error.message };
         }

@@ -1,0 +1,172 @@
+/**
+ * Overload: logins queue for a hashing worker (one per core).
+ * - One whose client hangs up while it waits is dropped when its turn comes instead of hashed:
+ *   the workers go to logins someone still waits for. Dropped guesses count nowhere (no throttle
+ *   failure, no hash), and nothing is written.
+ * - The queue is bounded (HASHING_QUEUE_PER_WORKER): beyond it, a login or registration is
+ *   refused at once with 503 / 50003 and Retry-After, before any hashing, writing nothing.
+ *
+ * To hold every worker busy long enough, the blockers log in as a user imported with a very
+ * costly argon2id hash (about a second here); the pool's gauge in /metrics says when they run
+ * and when the others are queued.
+ */
+import { connect, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hash as argon2Hash } from '@node-rs/argon2';
+import { TestService, expectError, type Reply, type TestApp } from '../support/test-service';
+import { UserEntity } from '../../apps/auth/src/users/user.entity';
+import { UsersService } from '../../apps/auth/src/users/users.service';
+
+const PASSWORD = 'correct horse battery';
+const COSTLY = { algorithm: 2, memoryCost: 65536, timeCost: 40, parallelism: 1 };
+
+function samplesOf(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.trim()) continue;
+    const at = line.lastIndexOf(' ');
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+
+/** Sends a login over a socket of its own and leaves it open, reply unread: hang up with destroy(). */
+function sendLogin(baseUrl: string, appId: string, path: string, body: object): Promise<Socket> {
+  const { hostname, port } = new URL(baseUrl);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\napp_id: ${appId}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
+      );
+      resolve(socket);
+    });
+    socket.on('error', reject);
+  });
+}
+
+const workers = availableParallelism();
+
+/** A service whose app has the users `patient` (a cheap hash) and `costly`, and ways to watch its hashing pool. */
+async function overloadable(env: Record<string, string> = {}) {
+  const service = await TestService.start(env);
+  // One free failure: two counted wrong guesses would throttle the account's next login.
+  const tenant = await service.createApp({ loginFreeFailures: 1 });
+  await service.createUser(tenant.app, { username: 'patient' });
+  await service.nest.get(UsersService).importUser(tenant.app, { username: 'costly', passwordHash: await argon2Hash(PASSWORD, COSTLY) });
+  const metrics = async () => samplesOf((await service.call('GET', '/metrics')).text);
+  return {
+    service,
+    tenant,
+    metrics,
+    /** Every worker busy with a costly verification (a wrong password: no re-hash afterwards); resolves once they run. */
+    async occupyWorkers(): Promise<Promise<Reply>[]> {
+      const blockers = Array.from({ length: workers }, () =>
+        service.post('/token/user', { appId: tenant.app.id, body: { name: 'costly', password: 'not the password' } }),
+      );
+      await this.hashingReaches(workers, 0);
+      return blockers;
+    },
+    /** Polls the hashing pool's gauge until it shows this many jobs running and queued. */
+    async hashingReaches(running: number, queued: number): Promise<void> {
+      for (let tries = 0; ; tries++) {
+        const now = await metrics();
+        const load = { running: now.get('auth_password_hash_jobs{state="running"}'), queued: now.get('auth_password_hash_jobs{state="queued"}') };
+        if (load.running === running && load.queued === queued) return;
+        if (tries === 200) throw new Error(`the hashing pool never showed ${running} running and ${queued} queued: ${JSON.stringify(load)}`);
+        await sleep(10);
+      }
+    },
+  };
+}
+
+describe('a login whose client hangs up while it waits for a hashing worker', () => {
+  let service: TestService;
+  let tenant: TestApp;
+  let overload: Awaited<ReturnType<typeof overloadable>>;
+
+  beforeAll(async () => {
+    overload = await overloadable();
+    ({ service, tenant } = overload);
+  });
+  afterAll(() => service.close());
+
+  it('is dropped unhashed and uncounted; the logins still waited for are answered', async () => {
+    const before = await overload.metrics();
+
+    const blockers = await overload.occupyWorkers();
+    // Queued behind them: two wrong guesses at an account, one at nobody's.
+    const hungUp = await Promise.all([
+      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'patient', password: 'guess 1' }),
+      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'patient', password: 'guess 2' }),
+      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'nobody_here', password: 'guess 3' }),
+    ]);
+    await overload.hashingReaches(workers, 3);
+    for (const socket of hungUp) socket.destroy();
+
+    for (const reply of await Promise.all(blockers)) expectError(reply, 401, 10101);
+    // Had the guesses been hashed and counted, the account would be throttled now (429).
+    const login = await service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD } });
+    expect(login.status).toBe(200);
+    expect(login.body.code).toBe(200);
+
+    const after = await overload.metrics();
+    const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+    expect({
+      abandoned: delta('auth_password_checks_abandoned_total'),
+      hashed: delta('auth_password_hash_seconds_count{operation="verify"}'),
+      answeredWrong: delta('auth_logins_total{route="/token/user",outcome="10101"}'),
+      hungUp: delta('auth_logins_total{route="/token/user",outcome="499"}'),
+    }).toEqual({ abandoned: 3, hashed: workers + 1, answeredWrong: workers, hungUp: 3 });
+  });
+});
+
+describe('a login or registration when the hashing queue is full', () => {
+  let service: TestService;
+  let tenant: TestApp;
+  let overload: Awaited<ReturnType<typeof overloadable>>;
+
+  beforeAll(async () => {
+    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '1' });
+    ({ service, tenant } = overload);
+  });
+  afterAll(() => service.close());
+
+  it('is refused at once with 503 / 50003 and Retry-After, hashing and writing nothing; the queued ones are answered', async () => {
+    const before = await overload.metrics();
+    const blockers = await overload.occupyWorkers();
+    // The queue holds one per worker: fill it.
+    const queued = Array.from({ length: workers }, () => service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD } }));
+    await overload.hashingReaches(workers, workers);
+
+    const refused = await service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: 'a wrong guess' } });
+    expectError(refused, 503, 50003, 'Server is busy, try again later');
+    expect(refused.headers.get('retry-after')).toBe('1');
+    const registration = await service.post('/user/register/v2', { appId: tenant.app.id, token: tenant.adminToken, body: { username: 'latecomer', password: PASSWORD } });
+    expectError(registration, 503, 50003);
+    const batch = await service.post('/user/register/batch', {
+      appId: tenant.app.id,
+      token: tenant.adminToken,
+      body: { list: [{ username: 'batch_late', password: PASSWORD }] },
+    });
+    expect(batch.status).toBe(200);
+    expect(batch.body.data).toEqual([{ user_id: null, username: 'batch_late', success: false, reason: 'Server is busy, try again later' }]);
+    // Answered while the workers were still on the blockers: nothing waited.
+    await overload.hashingReaches(workers, workers);
+
+    for (const reply of await Promise.all(blockers)) expectError(reply, 401, 10101);
+    for (const reply of await Promise.all(queued)) expect(reply.body.code).toBe(200);
+    const users = service.dataSource.getRepository(UserEntity);
+    expect(await users.countBy({ appId: tenant.app.id, username: 'latecomer' })).toBe(0);
+    expect(await users.countBy({ appId: tenant.app.id, username: 'batch_late' })).toBe(0);
+    // The refused wrong guess was not counted: a wrong guess now is the account's first failure,
+    // which its one free failure allows without a wait.
+    expectError(await service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: 'another guess' } }), 401, 10101);
+    expect((await service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD } })).body.code).toBe(200);
+
+    const after = await overload.metrics();
+    expect(after.get('auth_logins_total{route="/token/user",outcome="50003"}')! - (before.get('auth_logins_total{route="/token/user",outcome="50003"}') ?? 0)).toBe(1);
+  });
+});
