@@ -207,11 +207,13 @@ export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine)
   for (const route of routes) {
     const row = at(route, 1);
     if (!row) continue;
+    // Median against median: the mean of the sequential verifications carries their outliers.
+    const verificationMs = hashOnly.singleMedianMs;
     checks.push({
       target: `${route} c=1 p50 within 2 ms of one verification`,
       skewed: skewed(row) || hashOnly.otherCpuCores > NOISE_CORES,
-      met: row.p50Ms <= hashOnly.singleMs + 2,
-      detail: `p50 ${fixed(row.p50Ms, 1)} ms vs ${fixed(hashOnly.singleMs, 1)} ms (${signed(row.p50Ms - hashOnly.singleMs, 1)} ms)`,
+      met: row.p50Ms <= verificationMs + 2,
+      detail: `p50 ${fixed(row.p50Ms, 1)} ms vs median verification ${fixed(verificationMs, 1)} ms (${signed(row.p50Ms - verificationMs, 1)} ms)`,
     });
   }
   for (const route of routes) {
