@@ -4,6 +4,8 @@
 import { createHmac, createPublicKey } from 'node:crypto';
 import { verify } from 'jsonwebtoken';
 import { hash } from '@node-rs/argon2';
+import { JwtService } from '@nestjs/jwt';
+import { Client } from 'pg';
 import { TestService, decodeJwt, expectError, type TestApp } from '../support/test-service';
 import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.entity';
 import { SessionEntity } from '../../apps/auth/src/token/session.entity';
@@ -104,6 +106,22 @@ describe('the token routes', () => {
     const key = createHmac('sha256', fileStoreSecret).update('store_token').digest();
     expect(verify(reply.body.data.store_token, key, { algorithms: ['HS256'], audience: 'file-store' })).toMatchObject({ scope: 'file' });
     expect(() => verify(reply.body.data.store_token, fileStoreSecret, { algorithms: ['HS256'] })).toThrow(/invalid signature/);
+  });
+
+  it('signs the tokens while the session row is being written: the write is sent first', async () => {
+    const queries = jest.spyOn(Client.prototype, 'query');
+    const signatures = jest.spyOn(JwtService.prototype, 'sign');
+    try {
+      expect((await login('/token/user', { name: 'alice_01', password: PASSWORD })).body.code).toBe(200);
+      const write = queries.mock.calls.findIndex(([config]) => String((config as { text?: string })?.text ?? config).includes('INSERT INTO session'));
+      expect(write).toBeGreaterThanOrEqual(0);
+      expect(signatures.mock.calls).toHaveLength(2); // the access token and the store token
+      const sentAt = queries.mock.invocationCallOrder[write];
+      expect(signatures.mock.invocationCallOrder.map((order) => order > sentAt)).toEqual([true, true]);
+    } finally {
+      queries.mockRestore();
+      signatures.mockRestore();
+    }
   });
 
   describe('login names', () => {

@@ -15,6 +15,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { setImmediate as afterPendingTicks } from 'node:timers/promises';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { LoginRecorder, type DeviceLogin } from './login-recorder';
 import { TokenReply } from './dto/token-reply';
@@ -73,7 +74,10 @@ export class TokenIssuer {
     // Awaited below; should a signature throw first, its failure is not left unhandled.
     recording.catch(() => undefined);
     // What does not depend on the write is signed while the write is in flight: the store token,
-    // and the access token unless it must name the device's number.
+    // and the access token unless it must name the device's number. The driver sends the
+    // statement a tick or two later (pg-pool hands out an idle connection on process.nextTick),
+    // so signing at once would run before it even left; setImmediate comes after those ticks.
+    await afterPendingTicks();
     const claims: AccessTokenClaims = {
       iss: this.config.tokenIssuer,
       sub: String(user.id),
