@@ -99,6 +99,20 @@ describe('HashingPool', () => {
     await expect(pool.verifyArgon2(stored, PASSWORD)).resolves.toBe(true);
   });
 
+  it('makes room in a full queue by dropping the jobs whose askers have gone', async () => {
+    const pool = newPool(1, 1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    let gone = false;
+    const running = pool.hash(PASSWORD, SLOW);
+    const hungUp = pool.verifyArgon2(stored, PASSWORD, () => gone);
+    gone = true;
+    const next = pool.verifyArgon2(stored, PASSWORD); // the queue is full, of a job nobody waits for
+    await expect(hungUp).rejects.toBeInstanceOf(HashingAbandoned);
+    expect(pool.load()).toEqual({ running: 1, queued: 1 });
+    await running;
+    await expect(next).resolves.toBe(true);
+  });
+
   it('runs a verification whose asker is still there as any other', async () => {
     const pool = newPool(1);
     const stored = await pool.hash(PASSWORD, FAST);

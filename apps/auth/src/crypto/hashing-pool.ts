@@ -156,11 +156,21 @@ export class HashingPool {
 
   private run(job: Job, abandoned?: Abandoned): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new HashingUnavailable('The hashing pool is closed'));
+    if (this.queue.length >= this.maxQueued && this.idle.length === 0) this.dropAbandoned();
     if (this.queue.length >= this.maxQueued && this.idle.length === 0) return Promise.reject(new HashingSaturated(this.queue.length));
     return new Promise((resolve, reject) => {
       this.queue.push({ job, abandoned, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /** A full queue first sheds the jobs nobody waits for: hung-up clients must not hold places. */
+  private dropAbandoned(): void {
+    const waiting = this.queue.splice(0);
+    for (const request of waiting) {
+      if (request.abandoned?.()) request.reject(new HashingAbandoned());
+      else this.queue.push(request);
+    }
   }
 
   private dispatch(): void {

@@ -12,7 +12,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { PasswordHasher } from '../crypto/password-hasher';
-import { HashingAbandoned } from '../crypto/hashing-pool';
+import { HashingAbandoned, HashingSaturated, HashingUnavailable } from '../crypto/hashing-pool';
 import { AuthMetrics } from './auth-metrics';
 
 @Injectable()
@@ -37,8 +37,9 @@ export class PasswordHashTiming implements OnModuleInit {
     try {
       result = await work();
     } catch (error) {
+      // Only hashes that ran are timed: dropped, refused (queue full) and undone ones are not.
       if (error instanceof HashingAbandoned) this.metrics.passwordChecksAbandoned.inc();
-      else stopTimer();
+      else if (!(error instanceof HashingSaturated || error instanceof HashingUnavailable)) stopTimer();
       throw error;
     }
     stopTimer();

@@ -11,6 +11,10 @@ import { Tenant } from '../http/tenant.decorator';
 import type { AppEntity } from '../apps/app.entity';
 import { ApiError, ErrorCatalogue } from '@app/contract';
 import { HashingSaturated } from '../crypto/hashing-pool';
+import { availableParallelism } from 'node:os';
+
+/** Users of a batch hashed at once: one per hashing worker (PasswordHasher has one per core). */
+const BATCH_HASHES_AT_ONCE = availableParallelism();
 
 /** The platform's user-management endpoints around the token routes. */
 @ApiTags('user')
@@ -36,21 +40,26 @@ export class UsersController {
   @ApiEnvelope([BatchRegistrationResult])
   @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
   async registerBatch(@Tenant() app: AppEntity, @Body() body: RegisterBatchDto): Promise<BatchRegistrationResult[]> {
-    return Promise.all(
-      body.list.map(async (item): Promise<BatchRegistrationResult> => {
-        try {
-          const user = await this.users.register(app, item);
-          return { user_id: user.id, username: user.username ?? item.username, success: true, reason: null };
-        } catch (error) {
-          // A full hashing queue refuses this user only (nothing was written for it): retry it later.
-          if (error instanceof HashingSaturated) {
-            return { user_id: null, username: item.username, success: false, reason: ErrorCatalogue.SERVER_BUSY.message };
-          }
-          if (!(error instanceof ApiError)) throw error;
-          return { user_id: null, username: item.username, success: false, reason: error.message };
-        }
-      }),
-    );
+    // A few at a time (one per hashing worker), so a batch never fills the hashing queue itself.
+    const results: BatchRegistrationResult[] = [];
+    for (let from = 0; from < body.list.length; from += BATCH_HASHES_AT_ONCE) {
+      results.push(...(await Promise.all(body.list.slice(from, from + BATCH_HASHES_AT_ONCE).map((item) => this.registerOne(app, item)))));
+    }
+    return results;
+  }
+
+  private async registerOne(app: AppEntity, item: RegisterBatchDto['list'][number]): Promise<BatchRegistrationResult> {
+    try {
+      const user = await this.users.register(app, item);
+      return { user_id: user.id, username: user.username ?? item.username, success: true, reason: null };
+    } catch (error) {
+      // A full hashing queue refuses this user only (nothing was written for it): retry it later.
+      if (error instanceof HashingSaturated) {
+        return { user_id: null, username: item.username, success: false, reason: ErrorCatalogue.SERVER_BUSY.message };
+      }
+      if (!(error instanceof ApiError)) throw error;
+      return { user_id: null, username: item.username, success: false, reason: error.message };
+    }
   }
 
   @Get('list')
