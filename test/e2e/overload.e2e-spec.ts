@@ -5,6 +5,8 @@
  *   failure, no hash), and nothing is written.
  * - The queue is bounded (HASHING_QUEUE_PER_WORKER): beyond it, a login or registration is
  *   refused at once with 503 / 50003 and Retry-After, before any hashing, writing nothing.
+ * - The queue is shared out by client IP: one address that fills it cannot keep another's login
+ *   out; its own newest waiting login gives up its place instead.
  *
  * To hold every worker busy long enough, the blockers log in as a user imported with a very
  * costly argon2id hash (about a second here); the pool's gauge in /metrics says when they run
@@ -129,7 +131,7 @@ describe('a login or registration when the hashing queue is full', () => {
   let overload: Awaited<ReturnType<typeof overloadable>>;
 
   beforeAll(async () => {
-    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '1' });
+    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '1', TRUSTED_PROXIES: 'loopback' });
     ({ service, tenant } = overload);
   });
   afterAll(() => service.close());
@@ -137,8 +139,11 @@ describe('a login or registration when the hashing queue is full', () => {
   it('is refused at once with 503 / 50003 and Retry-After, hashing and writing nothing; the queued ones are answered', async () => {
     const before = await overload.metrics();
     const blockers = await overload.occupyWorkers();
-    // The queue holds one per worker: fill it.
-    const queued = Array.from({ length: workers }, () => service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD } }));
+    // The queue holds one per worker: fill it, one login of each of as many clients, so that no
+    // client has more waiting than the latecomers would (none of them can take a place).
+    const queued = Array.from({ length: workers }, (_, i) =>
+      service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD }, headers: { 'x-forwarded-for': `203.0.113.${i + 1}` } }),
+    );
     await overload.hashingReaches(workers, workers);
 
     const refused = await service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: 'a wrong guess' } });
@@ -168,5 +173,39 @@ describe('a login or registration when the hashing queue is full', () => {
 
     const after = await overload.metrics();
     expect(after.get('auth_logins_total{route="/token/user",outcome="50003"}')! - (before.get('auth_logins_total{route="/token/user",outcome="50003"}') ?? 0)).toBe(1);
+  });
+});
+
+describe('a full hashing queue, all of it one client\'s', () => {
+  let service: TestService;
+  let tenant: TestApp;
+  let overload: Awaited<ReturnType<typeof overloadable>>;
+
+  beforeAll(async () => {
+    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '2', TRUSTED_PROXIES: 'loopback' });
+    ({ service, tenant } = overload);
+  });
+  afterAll(() => service.close());
+
+  const loginFrom = (ip: string) =>
+    service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD }, headers: { 'x-forwarded-for': ip } });
+
+  it("still takes another client's login, refusing the flooding client's newest with 503 / 50003", async () => {
+    const blockers = await overload.occupyWorkers();
+    const flood: Promise<Reply>[] = [];
+    for (let i = 0; i < 2 * workers; i++) {
+      flood.push(loginFrom('203.0.113.9'));
+      await overload.hashingReaches(workers, i + 1); // in this order: the last one sent is the newest
+    }
+
+    const other = loginFrom('198.51.100.7');
+    const displaced = await flood.at(-1)!; // answered at once, while the workers are still busy
+    expectError(displaced, 503, 50003, 'Server is busy, try again later');
+    expect(displaced.headers.get('retry-after')).toBe('1');
+    await overload.hashingReaches(workers, 2 * workers);
+
+    for (const reply of await Promise.all(blockers)) expectError(reply, 401, 10101);
+    expect((await other).body.code).toBe(200);
+    for (const reply of await Promise.all(flood.slice(0, -1))) expect(reply.body.code).toBe(200);
   });
 });

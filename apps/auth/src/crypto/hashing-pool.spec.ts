@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { HashingAbandoned, HashingPool, HashingSaturated, HashingUnavailable } from './hashing-pool';
 
 const PASSWORD = 'correct horse battery';
+const CLIENT = '192.0.2.1';
 const ARGON2ID = 2;
 const FAST = { algorithm: ARGON2ID, memoryCost: 1024, timeCost: 1, parallelism: 1 };
 /** A hash long enough (hundreds of ms) to still be running when a test intervenes. */
@@ -75,8 +76,8 @@ describe('HashingPool', () => {
       return gone;
     };
     const running = pool.hash(PASSWORD, SLOW);
-    const dropped = pool.verifyArgon2(stored, PASSWORD, abandoned);
-    const next = pool.verifyArgon2(stored, PASSWORD, () => false);
+    const dropped = pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: abandoned });
+    const next = pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: () => false });
     expect(pool.load()).toEqual({ running: 1, queued: 2 });
     gone = true; // after it was queued: what counts is whether it is gone when its turn comes
     await running;
@@ -104,7 +105,7 @@ describe('HashingPool', () => {
     const stored = await pool.hash(PASSWORD, FAST);
     let gone = false;
     const running = pool.hash(PASSWORD, SLOW);
-    const hungUp = pool.verifyArgon2(stored, PASSWORD, () => gone);
+    const hungUp = pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: () => gone });
     gone = true;
     const next = pool.verifyArgon2(stored, PASSWORD); // the queue is full, of a job nobody waits for
     await expect(hungUp).rejects.toBeInstanceOf(HashingAbandoned);
@@ -113,12 +114,54 @@ describe('HashingPool', () => {
     await expect(next).resolves.toBe(true);
   });
 
+  it("takes its clients in turn: each client's jobs in order, but none waits behind all of another's", async () => {
+    const pool = newPool(1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    const running = pool.hash(PASSWORD, SLOW);
+    const answered: string[] = [];
+    const verify = (ip: string, label: string) => pool.verifyArgon2(stored, PASSWORD, { ip }).then(() => answered.push(label));
+    const requests = [verify('a', 'a1'), verify('a', 'a2'), verify('a', 'a3'), verify('b', 'b1'), pool.hash(PASSWORD, FAST).then(() => answered.push('unnamed'))];
+    await running;
+    await Promise.all(requests);
+    expect(answered).toEqual(['a1', 'b1', 'unnamed', 'a2', 'a3']);
+  });
+
+  it("gives a full queue's place to a client with fewer jobs waiting, refusing the busiest client's newest", async () => {
+    const pool = newPool(1, 3);
+    const stored = await pool.hash(PASSWORD, FAST);
+    const running = pool.hash(PASSWORD, SLOW);
+    const outcome = (ip: string) =>
+      pool.verifyArgon2(stored, PASSWORD, { ip }).then(
+        () => 'verified',
+        (error: Error) => (error instanceof HashingSaturated ? 'refused' : error.message),
+      );
+    const flood = [outcome('a'), outcome('a'), outcome('a')]; // the queue is full of one client's jobs
+    const first = outcome('b'); // takes the place of a's newest
+    const second = outcome('b'); // b would then have as many as a: refused itself
+    const third = outcome('c'); // a still has the most: its newest waiting goes
+    expect(pool.load()).toEqual({ running: 1, queued: 3 });
+    await running;
+    expect(await Promise.all([...flood, first, second, third])).toEqual(['verified', 'refused', 'refused', 'verified', 'refused', 'verified']);
+  });
+
+  it('is first come first served, and refuses the newest when full, while all jobs are of one client', async () => {
+    const pool = newPool(1, 2);
+    const stored = await pool.hash(PASSWORD, FAST);
+    const running = pool.hash(PASSWORD, SLOW);
+    const answered: number[] = [];
+    const queued = [0, 1].map((i) => pool.verifyArgon2(stored, PASSWORD, { ip: 'proxy' }).then(() => answered.push(i)));
+    await expect(pool.verifyArgon2(stored, PASSWORD, { ip: 'proxy' })).rejects.toBeInstanceOf(HashingSaturated);
+    await running;
+    await Promise.all(queued);
+    expect(answered).toEqual([0, 1]);
+  });
+
   it('runs a verification whose asker is still there as any other', async () => {
     const pool = newPool(1);
     const stored = await pool.hash(PASSWORD, FAST);
-    await expect(pool.verifyArgon2(stored, PASSWORD, () => false)).resolves.toBe(true);
-    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, () => false)).resolves.toBe(true);
-    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, () => true)).rejects.toBeInstanceOf(HashingAbandoned);
+    await expect(pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: () => false })).resolves.toBe(true);
+    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, { ip: CLIENT, gone: () => false })).resolves.toBe(true);
+    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, { ip: CLIENT, gone: () => true })).rejects.toBeInstanceOf(HashingAbandoned);
   });
 
   it('answers every request beyond its size, with never more workers than its size', async () => {

@@ -16,6 +16,14 @@
  * The queue is bounded (`maxQueued`): a job beyond it is refused at once (HashingSaturated)
  * rather than left to wait longer than any client would, holding its request meanwhile.
  *
+ * The queue is shared out by client (its IP): each client's jobs wait in order, and the workers
+ * take the clients in turn, so a login waits behind a few clients' next jobs, not behind all of
+ * one busy client's. When the queue is full, a job of a client with fewer jobs waiting takes the
+ * place of the newest job of the client with the most (that one is refused, HashingSaturated):
+ * one address sending faster than the workers can hash cannot hold the queue against everyone
+ * else. With a single client (behind a proxy not listed in TRUSTED_PROXIES) this is the plain
+ * queue, first come first served.
+ *
  * A verification can say how to tell that nobody waits for it any more (its client hung up):
  * when its turn comes it is dropped instead of hashed, so that under overload the workers spend
  * their time on requests that can still be answered, not on ones clients gave up on.
@@ -79,15 +87,24 @@ export class HashingAbandoned extends Error {
   }
 }
 
-/** True once nobody waits for the answer any more; asked when the job's turn comes, not before. */
-export type Abandoned = () => boolean;
+/** Who a job is for: the client the queue is shared out by, and whether it has hung up. */
+export interface HashingClient {
+  /** Its address: jobs with the same one take their turns together. */
+  readonly ip: string;
+  /** True once nobody waits for the answer any more; asked when the job's turn comes, not before. */
+  readonly gone?: () => boolean;
+}
+
+/** The client of jobs that name none (registrations, password changes): they share one turn. */
+const UNNAMED_CLIENT = '';
 
 type Job = { op: 'hash'; password: string; options: Options } | { op: 'verifyArgon2' | 'verifyBcrypt'; hash: string; password: string };
 type Reply = { ready: true; tid?: number } | { value: string | boolean } | { error: string };
 
 interface Request {
   job: Job;
-  abandoned?: Abandoned;
+  client: string;
+  abandoned?: () => boolean;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
@@ -103,7 +120,12 @@ interface PoolWorker {
 export class HashingPool {
   private readonly workers = new Set<PoolWorker>();
   private readonly idle: PoolWorker[] = [];
-  private readonly queue: Request[] = [];
+  /**
+   * Waiting jobs by client, each in arrival order. The map's order is the clients' turns: a client
+   * served goes to the back (delete and re-insert), one with nothing left waiting leaves.
+   */
+  private readonly queues = new Map<string, Request[]>();
+  private queued = 0;
   private closed = false;
 
   /**
@@ -124,20 +146,20 @@ export class HashingPool {
     return this.run({ op: 'hash', password, options }) as Promise<string>;
   }
 
-  /** Rejects with HashingAbandoned, unhashed, when `abandoned()` is true at the job's turn. */
-  verifyArgon2(hash: string, password: string, abandoned?: Abandoned): Promise<boolean> {
-    return this.run({ op: 'verifyArgon2', hash, password }, abandoned) as Promise<boolean>;
+  /** Rejects with HashingAbandoned, unhashed, when `client.gone()` is true at the job's turn. */
+  verifyArgon2(hash: string, password: string, client?: HashingClient): Promise<boolean> {
+    return this.run({ op: 'verifyArgon2', hash, password }, client) as Promise<boolean>;
   }
 
-  /** Rejects with HashingAbandoned, unhashed, when `abandoned()` is true at the job's turn. */
-  verifyBcrypt(hash: string, password: string, abandoned?: Abandoned): Promise<boolean> {
-    return this.run({ op: 'verifyBcrypt', hash, password }, abandoned) as Promise<boolean>;
+  /** Rejects with HashingAbandoned, unhashed, when `client.gone()` is true at the job's turn. */
+  verifyBcrypt(hash: string, password: string, client?: HashingClient): Promise<boolean> {
+    return this.run({ op: 'verifyBcrypt', hash, password }, client) as Promise<boolean>;
   }
 
   /** Stops the workers: queued requests are refused, one in progress is rejected. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const request of this.queue.splice(0)) request.reject(new HashingUnavailable('The hashing pool is closed'));
+    for (const request of this.takeAll()) request.reject(new HashingUnavailable('The hashing pool is closed'));
     this.idle.length = 0;
     await Promise.all([...this.workers].map((worker) => worker.thread.terminate()));
   }
@@ -146,7 +168,7 @@ export class HashingPool {
   load(): { running: number; queued: number } {
     let running = 0;
     for (const worker of this.workers) if (worker.request) running++;
-    return { running, queued: this.queue.length };
+    return { running, queued: this.queued };
   }
 
   /** For tests: the live workers. */
@@ -154,38 +176,85 @@ export class HashingPool {
     return [...this.workers].map(({ thread, tid, request }) => ({ thread, tid, busy: request !== undefined }));
   }
 
-  private run(job: Job, abandoned?: Abandoned): Promise<string | boolean> {
-    if (this.closed) return Promise.reject(new HashingUnavailable('The hashing pool is closed'));
-    if (this.queue.length >= this.maxQueued && this.idle.length === 0) this.dropAbandoned();
-    if (this.queue.length >= this.maxQueued && this.idle.length === 0) return Promise.reject(new HashingSaturated(this.queue.length));
+  private run(job: Job, client?: HashingClient): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, abandoned, resolve, reject });
+      if (this.closed) return reject(new HashingUnavailable('The hashing pool is closed'));
+      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, resolve, reject };
+      if (this.queued >= this.maxQueued && this.idle.length === 0) {
+        this.dropAbandoned();
+        if (this.queued >= this.maxQueued) {
+          const displaced = this.newestOfBusiestOtherThan(request.client);
+          if (!displaced) return reject(new HashingSaturated(this.queued));
+          displaced.reject(new HashingSaturated(this.queued));
+        }
+      }
+      this.enqueue(request);
       this.dispatch();
     });
   }
 
+  private enqueue(request: Request): void {
+    const waiting = this.queues.get(request.client);
+    if (waiting) waiting.push(request);
+    else this.queues.set(request.client, [request]);
+    this.queued++;
+  }
+
+  /** The next job: the first of the client whose turn it is, which then goes to the back. */
+  private takeNext(): Request | undefined {
+    for (const [client, waiting] of this.queues) {
+      const request = waiting.shift()!;
+      this.queues.delete(client);
+      if (waiting.length > 0) this.queues.set(client, waiting);
+      this.queued--;
+      return request;
+    }
+    return undefined;
+  }
+
+  private takeAll(): Request[] {
+    const all = [...this.queues.values()].flat();
+    this.queues.clear();
+    this.queued = 0;
+    return all;
+  }
+
+  /**
+   * For a job of `client` arriving at a full queue: takes out and returns the newest job of the
+   * client with the most waiting, when that is more than `client` would have with its new one;
+   * otherwise (`client` already has as many as anyone) nothing, and the new job is the one refused.
+   */
+  private newestOfBusiestOtherThan(client: string): Request | undefined {
+    let busiest: Request[] | undefined;
+    for (const waiting of this.queues.values()) if (!busiest || waiting.length > busiest.length) busiest = waiting;
+    const own = this.queues.get(client)?.length ?? 0;
+    if (!busiest || busiest.length <= own + 1) return undefined;
+    const displaced = busiest.pop()!; // never empties it: it holds more than one
+    this.queued--;
+    return displaced;
+  }
+
   /** A full queue first sheds the jobs nobody waits for: hung-up clients must not hold places. */
   private dropAbandoned(): void {
-    const waiting = this.queue.splice(0);
-    for (const request of waiting) {
+    for (const request of this.takeAll()) {
       if (request.abandoned?.()) request.reject(new HashingAbandoned());
-      else this.queue.push(request);
+      else this.enqueue(request);
     }
   }
 
   private dispatch(): void {
-    while (this.queue.length > 0) {
+    while (this.queued > 0) {
       let worker: PoolWorker | undefined;
       try {
         worker = this.idle.pop() ?? (this.workers.size < this.size ? this.spawn() : undefined);
       } catch (error) {
         // No thread could start (resources exhausted): refuse the request instead of throwing
         // out of a worker's event handler, which would take the process down.
-        this.queue.shift()!.reject(new HashingUnavailable(`No hashing worker could start: ${(error as Error).message}`));
+        this.takeNext()!.reject(new HashingUnavailable(`No hashing worker could start: ${(error as Error).message}`));
         continue;
       }
       if (!worker) return;
-      const request = this.queue.shift()!;
+      const request = this.takeNext()!;
       if (request.abandoned?.()) {
         this.idle.push(worker); // asked only now, at its turn: the worker goes to the next one
         request.reject(new HashingAbandoned());

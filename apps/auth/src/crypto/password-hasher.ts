@@ -14,7 +14,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { parseOptions, type Options } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { HashingAbandoned, HashingPool, HashingSaturated, HashingUnavailable, type Abandoned } from './hashing-pool';
+import { HashingAbandoned, HashingPool, HashingSaturated, HashingUnavailable, type HashingClient } from './hashing-pool';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 
 /** `Algorithm.Argon2id`; the binding declares its enums `const`, which isolated compilers cannot inline. */
@@ -57,13 +57,13 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   /**
    * False for a wrong password and for a hash this hasher cannot read. A pool that could not do
    * the work throws HashingUnavailable, a full one HashingSaturated, and one that dropped it
-   * because `abandoned()` said nobody waits any more HashingAbandoned: none is a wrong password,
-   * nor may count as one.
+   * because `client.gone()` said nobody waits any more HashingAbandoned: none is a wrong
+   * password, nor may count as one. `client` also decides whose turn the job waits in.
    */
-  async verify(passwordHash: string, password: string, abandoned?: Abandoned): Promise<boolean> {
+  async verify(passwordHash: string, password: string, client?: HashingClient): Promise<boolean> {
     try {
-      if (passwordHash.startsWith('$argon2')) return await this.pool.verifyArgon2(passwordHash, password, abandoned);
-      if (BCRYPT_PREFIX.test(passwordHash)) return await this.pool.verifyBcrypt(passwordHash, password, abandoned);
+      if (passwordHash.startsWith('$argon2')) return await this.pool.verifyArgon2(passwordHash, password, client);
+      if (BCRYPT_PREFIX.test(passwordHash)) return await this.pool.verifyBcrypt(passwordHash, password, client);
       return false;
     } catch (error) {
       if (error instanceof HashingUnavailable || error instanceof HashingSaturated || error instanceof HashingAbandoned) throw error;
@@ -82,8 +82,8 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Spends one verification's time and returns false: the unknown-user path of a login. */
-  async verifyNothing(password: string, abandoned?: Abandoned): Promise<false> {
-    await this.verify(this.dummyHash, password, abandoned);
+  async verifyNothing(password: string, client?: HashingClient): Promise<false> {
+    await this.verify(this.dummyHash, password, client);
     return false;
   }
 

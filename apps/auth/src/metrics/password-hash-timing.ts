@@ -28,7 +28,7 @@ export class PasswordHashTiming implements OnModuleInit {
     const hash = hasher.hash.bind(hasher);
     const verify = hasher.verify.bind(hasher);
     hasher.hash = (password) => this.timed('hash', () => hash(password));
-    hasher.verify = (passwordHash, password, abandoned) => this.timed('verify', () => verify(passwordHash, password, abandoned));
+    hasher.verify = (passwordHash, password, client) => this.timed('verify', () => verify(passwordHash, password, client));
   }
 
   private async timed<T>(operation: 'hash' | 'verify', work: () => Promise<T>): Promise<T> {

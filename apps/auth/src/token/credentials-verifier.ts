@@ -40,7 +40,8 @@ export class CredentialsVerifier {
   /**
    * The user, once the password is proven. A client that hangs up while its verification waits
    * for a hashing worker has it dropped (HashingAbandoned, nothing counted): under overload the
-   * workers go to logins someone still waits for.
+   * workers go to logins someone still waits for. Its verification waits in its IP's turn
+   * (crypto/hashing-pool.ts), so one address cannot hold the queue against the others.
    */
   async verify(app: AppEntity, lookup: UserLookup, password: string, client: RequestClient): Promise<LoginUser> {
     if (isPasswordTooLong(password, this.config.passwordMaxLength)) {
@@ -55,8 +56,8 @@ export class CredentialsVerifier {
     }
 
     const matches = user
-      ? await this.hasher.verify(user.passwordHash, password, client.gone)
-      : await this.hasher.verifyNothing(password, client.gone);
+      ? await this.hasher.verify(user.passwordHash, password, client)
+      : await this.hasher.verifyNothing(password, client);
     if (!user || !matches) {
       await this.throttle.recordFailure(
         [
