@@ -44,6 +44,18 @@ export interface HashOnlyLine {
   readonly atThreadPool: { readonly threads: number; readonly perSec: number } | undefined;
 }
 
+/**
+ * One database round trip of the service (a prepared `SELECT 1` through its pool), median, back
+ * to back and after the database connection has been idle as long as one verification: the gap a
+ * login's write follows, and at c = 1 its look-up too. On a VM, waking an idle backend's process
+ * can cost several times the round trip itself: the floor under the c = 1 target.
+ */
+export interface DatabaseRoundTrip {
+  readonly backToBackMs: number;
+  readonly afterIdleMs: number;
+  readonly idleMs: number;
+}
+
 /** What `--adapter` chooses between; passed to the service as HTTP_ADAPTER. */
 export type HttpAdapterName = 'express' | 'fastify';
 
@@ -63,6 +75,7 @@ export interface ServiceReady {
   readonly dbPoolSize: number;
   readonly threadPoolSize: number;
   readonly provisionMs: number;
+  readonly roundTrip: DatabaseRoundTrip;
 }
 
 /** What the service measured between `window-start` and `window-stop`. */

@@ -3,7 +3,7 @@
  * into docs/performance.md as is) and the targets from the issue, each judged met or not met with
  * the figures that decide it.
  */
-import type { Argon2Params, HashOnlyLine, HttpAdapterName, ServiceReady } from './protocol';
+import type { Argon2Params, DatabaseRoundTrip, HashOnlyLine, HttpAdapterName, ServiceReady } from './protocol';
 import { CONTRAST_CONCURRENCY, hashesPerRequest, type Route, type RowKind } from './rows';
 import type { VerificationResult } from './verification';
 
@@ -68,7 +68,7 @@ export interface BenchResults {
     /** 1-minute load average before and after the run: a busy machine skews every row. */
     readonly loadAverage: { readonly start: number; readonly end: number };
   };
-  readonly database: ServiceReady['database'] & { readonly fresh: boolean; readonly poolSize: number };
+  readonly database: ServiceReady['database'] & { readonly fresh: boolean; readonly poolSize: number; readonly roundTrip: DatabaseRoundTrip };
   readonly argon2: Argon2Params;
   readonly users: number;
   readonly hashOnly: HashOnlyLine;
@@ -187,7 +187,14 @@ export function comparisonTable(lines: readonly ComparisonLine[]): string {
   );
 }
 
-export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine): TargetCheck[] {
+export function roundTripLine(roundTrip: DatabaseRoundTrip): string {
+  return (
+    `Database round trip (prepared SELECT 1, median): ${fixed(roundTrip.backToBackMs, 2)} ms back to back, ` +
+    `${fixed(roundTrip.afterIdleMs, 2)} ms after ${roundTrip.idleMs} ms idle (as a login's write comes after its hash)`
+  );
+}
+
+export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine, roundTrip?: DatabaseRoundTrip): TargetCheck[] {
   const logins = rows.filter((row) => row.kind === 'login');
   const at = (route: RowResult['route'], concurrency: number): RowResult | undefined =>
     logins.find((row) => row.route === route && row.concurrency === concurrency);
@@ -213,7 +220,9 @@ export function checkTargets(rows: readonly RowResult[], hashOnly: HashOnlyLine)
       target: `${route} c=1 p50 within 2 ms of one verification`,
       skewed: skewed(row) || hashOnly.otherCpuCores > NOISE_CORES,
       met: row.p50Ms <= verificationMs + 2,
-      detail: `p50 ${fixed(row.p50Ms, 1)} ms vs median verification ${fixed(verificationMs, 1)} ms (${signed(row.p50Ms - verificationMs, 1)} ms)`,
+      detail:
+        `p50 ${fixed(row.p50Ms, 1)} ms vs median verification ${fixed(verificationMs, 1)} ms (${signed(row.p50Ms - verificationMs, 1)} ms)` +
+        (roundTrip ? `; its two database round trips after idle alone take ${fixed(2 * roundTrip.afterIdleMs, 1)} ms` : ''),
     });
   }
   for (const route of routes) {

@@ -42,6 +42,7 @@ import {
   fixed,
   hashOnlyLines,
   noiseLines,
+  roundTripLine,
   table,
   targetLines,
   verificationLines,
@@ -196,8 +197,9 @@ async function runOnAdapter(
     console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
     console.log(
       `Service: ${ready.database.version}${service.fresh ? ` (fresh database ${service.fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
-        `libuv pool ${ready.threadPoolSize}, ${ready.adapter}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s\n`,
+        `libuv pool ${ready.threadPoolSize}, ${ready.adapter}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s`,
     );
+    console.log(`${roundTripLine(ready.roundTrip)}\n`);
 
     await warmUpLogins(ready, durations);
     const rows: RowResult[] = [];
@@ -225,13 +227,13 @@ async function runOnAdapter(
         libuvThreadPool: ready.threadPoolSize,
         loadAverage: { start: loadAtStart, end: loadavg()[0] },
       },
-      database: { ...ready.database, fresh: service.fresh !== undefined, poolSize: ready.dbPoolSize },
+      database: { ...ready.database, fresh: service.fresh !== undefined, poolSize: ready.dbPoolSize, roundTrip: ready.roundTrip },
       argon2: ready.argon2,
       users: ready.users.length,
       hashOnly,
       verificationTokens: tokens?.length ?? 0,
       rows,
-      targets: checkTargets(rows, hashOnly),
+      targets: checkTargets(rows, hashOnly, ready.roundTrip),
       totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
     };
   } finally {

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadServiceConfig } from '@app/config';
-import { locateDatabase } from '@app/persistence';
+import { locateDatabase, PreparedStatements, preparedStatement } from '@app/persistence';
 import { runMigrations } from '../apps/auth/src/database/migrate';
 import { createHttpApp } from '../apps/auth/src/http/http-app';
 import { AppsService } from '../apps/auth/src/apps/apps.service';
@@ -28,7 +28,7 @@ import { UsersService } from '../apps/auth/src/users/users.service';
 import { AdminTokensService } from '../apps/auth/src/admin-tokens/admin-tokens.service';
 import type { AppEntity } from '../apps/auth/src/apps/app.entity';
 import { measureHashOnly } from './hash-only';
-import type { BenchUser, HttpAdapterName, RunnerMessage, ServiceMessage, ServiceWindow } from './protocol';
+import type { BenchUser, DatabaseRoundTrip, HttpAdapterName, RunnerMessage, ServiceMessage, ServiceWindow } from './protocol';
 
 const PASSWORD = 'correct horse battery staple';
 /** libuv's default; the service never sets it. */
@@ -40,6 +40,26 @@ const IDLE_CPU_SHARE = 0.1;
 const IDLE_SAMPLE_MS = 50;
 /** Free failures per account and per IP high enough that the login throttle never engages. */
 const THROTTLE_OFF = 1_000_000_000;
+
+const ROUND_TRIP = preparedStatement<{ one: number }>('bench-round-trip', 'SELECT 1 AS one');
+
+/** DatabaseRoundTrip: medians over about `seconds` / 3 back to back, then as long again with `idleMs` of idle before each. */
+async function measureRoundTrip(dataSource: DataSource, idleMs: number, seconds: number): Promise<DatabaseRoundTrip> {
+  const statements = new PreparedStatements(dataSource);
+  const sample = async (idleBefore: number): Promise<number> => {
+    const times: number[] = [];
+    const until = performance.now() + (seconds * 1000) / 3;
+    while (times.length < 20 || performance.now() < until) {
+      if (idleBefore > 0) await new Promise((resolve) => setTimeout(resolve, idleBefore));
+      const started = performance.now();
+      await statements.rows(ROUND_TRIP, []);
+      times.push(performance.now() - started);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  };
+  await sample(0); // the statement prepared on every connection it meets, and the JIT warm
+  return { backToBackMs: await sample(0), afterIdleMs: await sample(idleMs), idleMs };
+}
 
 function report(message: ServiceMessage): void {
   process.send?.(message);
@@ -88,6 +108,7 @@ async function main(): Promise<void> {
   const users = await provisionUsers(nest.get(UsersService), app, userCount);
   const provisionMs = performance.now() - provisionStarted;
   const [{ server_version: version }] = (await nest.get(DataSource).query('SHOW server_version')) as [{ server_version: string }];
+  const roundTrip = await measureRoundTrip(nest.get(DataSource), Math.round(hashOnly.singleMedianMs), hashSeconds);
 
   report({
     type: 'ready',
@@ -104,6 +125,7 @@ async function main(): Promise<void> {
       dbPoolSize: config.dbPoolSize,
       threadPoolSize: threadPool,
       provisionMs,
+      roundTrip,
     },
   });
 
