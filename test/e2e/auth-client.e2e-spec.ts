@@ -90,6 +90,18 @@ describe('libs/auth-client in another service', () => {
     expect((await callMe(tampered)).body.code).toBe(10008);
   });
 
+  it("refuses a token of the service's own key that has no exp, or an exp that never comes, with 10008", async () => {
+    const { header, claims } = decodeJwt(await login());
+    const active = auth.nest.get(SigningKeysService).activeKey();
+    // A live session's claims under the real key: only exp makes them unacceptable.
+    const signed = (payload: unknown) => craftJwt({ ...header, kid: active.kid }, payload, active.privateKey);
+    const { exp: _exp, ...noExp } = claims;
+    expect((await callMe(signed(claims))).status).toBe(200);
+    for (const eternal of [signed(noExp), signed(`${JSON.stringify(noExp).slice(0, -1)},"exp":1e999}`)]) {
+      expect(await callMe(eternal)).toEqual({ status: 401, body: { code: 10008, message: 'access-token has expired', data: null } });
+    }
+  });
+
   it('follows a revocation within 5 seconds', async () => {
     const token = await login();
     expect((await callMe(token)).status).toBe(200);
@@ -213,6 +225,8 @@ describe('TokenVerifier: verifySync and verify on the same tokens', () => {
       ['valid, not before within the tolerance', craft(header, claims({ nbf: now() + 2 })), undefined],
       ['expired', craft(header, claims({ exp: now() - 60 })), 'access-token has expired'],
       ['no exp', craft(header, claims({ exp: undefined })), 'access-token has expired'],
+      ['exp 1e999, which JSON reads as Infinity', craft(header, `${JSON.stringify(claims({ exp: undefined })).slice(0, -1)},"exp":1e999}`), 'access-token has expired'],
+      ['exp null', craft(header, claims({ exp: null })), 'access-token has expired'],
       ['exp as a string', craft(header, claims({ exp: String(now() + 3600) })), 'access-token has expired'],
       ['not valid yet', craft(header, claims({ nbf: now() + 60 })), 'access-token is not valid yet'],
       ['nbf as a string', craft(header, claims({ nbf: String(now()) })), 'access-token is not valid yet'],

@@ -266,6 +266,33 @@ describe('verifying tokens elsewhere', () => {
       expect((await introspect(otherLogin.body.data.token, other)).body.data.active).toBe(true);
     });
 
+    it('answers {active: false} for a token without exp, or whose exp never comes, and a user route refuses it with 10008', async () => {
+      const token = await login();
+      const { header, claims } = decodeJwt(token);
+      const active = service.nest.get(SigningKeysService).activeKey();
+      // The claims of a live session, signed by our own key: only exp makes them unacceptable.
+      const signed = (payload: unknown) => craftJwt({ ...header, kid: active.kid }, payload, active.privateKey);
+      const { exp: _exp, ...noExp } = claims;
+      expect((await introspect(signed(claims))).body.data.active).toBe(true);
+      const cases: Array<[string, string]> = [
+        ['no exp', signed(noExp)],
+        ['exp 1e999, which JSON reads as Infinity', signed(`${JSON.stringify(noExp).slice(0, -1)},"exp":1e999}`)],
+        ['exp null', signed({ ...noExp, exp: null })],
+      ];
+      for (const [label, eternal] of cases) {
+        const introspected = await introspect(eternal);
+        expect({ label, status: introspected.status, body: introspected.body }).toEqual({ label, status: 200, body: { code: 200, message: null, data: { active: false } } });
+        const guarded = await service.call('GET', '/user/device/list', { appId: tenant.app.id, token: eternal });
+        expect({ label, status: guarded.status, body: guarded.body }).toEqual({
+          label,
+          status: 401,
+          body: { code: 10008, message: 'access-token signature or claims are invalid', data: null },
+        });
+      }
+      // The session these tokens name is untouched: its real token still works.
+      expect((await service.call('GET', '/user/device/list', { appId: tenant.app.id, token })).body.code).toBe(200);
+    });
+
     it('needs an admin token of the app and a token in the body', async () => {
       const token = await login();
       expectError(await service.post('/token/introspect', { appId: tenant.app.id, body: { token } }), 401, 10003);
@@ -317,7 +344,6 @@ describe('verifying tokens elsewhere', () => {
       const cases: Array<[string, string, string]> = [
         ['valid', valid, 'valid'],
         ['no typ', signed(claims, { alg: 'RS256', kid: active.kid }), 'valid'],
-        ['no exp', signed(without('exp')), 'valid'],
         ['iat a string, sub a number', signed({ ...claims, iat: 'yesterday', sub: 7 }), 'valid'],
         ['not before a moment ago', signed({ ...claims, nbf: now - 1 }), 'valid'],
         ['expired', signed({ ...claims, exp: now - 1 }), 'access-token has expired'],
@@ -363,10 +389,20 @@ describe('verifying tokens elsewhere', () => {
       }
     });
 
-    it('differs from jsonwebtoken on a second spelling of a token, and on garbage claims', async () => {
+    it('differs from jsonwebtoken on a token without a finite exp, on a second spelling of a token, and on garbage claims', async () => {
       const { header, claims } = decodeJwt(await login());
       const active = service.nest.get(SigningKeysService).activeKey();
       const valid = craftJwt({ ...header, kid: active.kid }, claims, active.privateKey);
+      // No exp, or 1e999 (JSON for Infinity): jsonwebtoken took either as a token that never
+      // expires; our issuer always sets a real exp, so now neither is a token of ours.
+      const { exp, ...noExp } = claims;
+      expect(typeof exp).toBe('number');
+      const withoutExp = craftJwt({ ...header, kid: active.kid }, noExp, active.privateKey);
+      const infiniteExp = craftJwt({ ...header, kid: active.kid }, `${JSON.stringify(noExp).slice(0, -1)},"exp":1e999}`, active.privateKey);
+      for (const eternal of [withoutExp, infiniteExp]) {
+        expect(await jsonwebtokenVerdict(eternal, tenant.app.id)).toBe('valid');
+        expect(await verdict(eternal)).toBe('access-token signature or claims are invalid');
+      }
       const [headerPart, payloadPart, signaturePart] = valid.split('.');
       // A 256-byte signature ends in a character of 4 bits and 2 unused ones: with an unused bit
       // set it decodes to the same bytes. jsonwebtoken took that second spelling; now it is malformed.

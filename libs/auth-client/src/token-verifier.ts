@@ -138,7 +138,8 @@ export class TokenVerifier {
     if (claims.scope !== undefined) throw new TokenRejected('access-token is not an access token');
     const now = Date.now() / 1000;
     const exp = claims.exp;
-    if (typeof exp !== 'number' || exp + this.toleranceSeconds < now) throw new TokenRejected('access-token has expired');
+    // Required and finite: the auth service always sets it, and 1e999 (JSON for Infinity) would never come.
+    if (typeof exp !== 'number' || !Number.isFinite(exp) || exp + this.toleranceSeconds < now) throw new TokenRejected('access-token has expired');
     const nbf = claims.nbf;
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf - this.toleranceSeconds > now)) throw new TokenRejected('access-token is not valid yet');
     if (claims.app_id !== appId || (this.appIds !== undefined && !this.appIds.has(appId))) {

@@ -8,8 +8,8 @@
  * The signature and the token's shape are checked by libs/auth-client's Rs256Jws, the code other
  * services verify our tokens with: strict (RS256 only, canonical base64url), and several times
  * cheaper than jsonwebtoken around the same RSA verification. The claims are then checked as
- * jsonwebtoken's `verify` did with our options: `nbf` and `exp` when present (numbers, no clock
- * tolerance), then the issuer.
+ * jsonwebtoken's `verify` did with our options (`nbf` when present, a number; no clock tolerance;
+ * then the issuer), except that `exp` is required: see `check()`.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -82,10 +82,11 @@ export class AccessTokenVerifier {
     const { nbf, exp } = verified;
     const now = Math.floor(Date.now() / 1000);
     if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return invalid(INVALID);
-    if (exp !== undefined) {
-      if (typeof exp !== 'number') return invalid(INVALID);
-      if (now >= exp) return invalid('access-token has expired');
-    }
+    // Required, unlike jsonwebtoken: our issuer always sets it, so a token without one (or with one
+    // that never comes, like 1e999, which JSON reads as Infinity) is not one we issued, and taking
+    // it would let whoever could sign mint tokens that never expire.
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) return invalid(INVALID);
+    if (now >= exp) return invalid('access-token has expired');
     // jsonwebtoken skipped the issuer check for an empty TOKEN_ISSUER.
     if (this.config.tokenIssuer && verified.iss !== this.config.tokenIssuer) return invalid(INVALID);
     const claims = verified as unknown as AccessTokenClaims & { scope?: unknown };
