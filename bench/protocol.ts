@@ -103,6 +103,8 @@ export type RunnerMessage =
   | { readonly type: 'window-stop' }
   /** Wait until requests left over by the previous row have finished (the process is idle). */
   | { readonly type: 'settle' }
+  /** Measure the hash-only line again (the service idle): did the machine's speed hold during the run? */
+  | { readonly type: 'hash-only-again' }
   | { readonly type: 'stop' };
 
 export type ServiceMessage =

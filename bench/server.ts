@@ -150,6 +150,9 @@ async function main(): Promise<void> {
       case 'settle':
         void untilIdle().then((waitedMs) => report({ type: 'settled', waitedMs }));
         break;
+      case 'hash-only-again':
+        void measureHashOnly(config.argon2, { seconds: hashSeconds }).then((line) => report({ type: 'hash-only', line }));
+        break;
       case 'stop':
         void stop();
         break;
