@@ -1,10 +1,10 @@
 /**
  * Where Express and Fastify differ (HTTP_ADAPTER), in one place: how the adapter is made (trusted
- * proxies, routing that matches like Express's and refuses an undecodable path as it does), how
- * the request hook is installed, how the route pattern of a request is read, and how a parsed
- * body reaches the request Nest sees. Everything else (security headers, CORS, the body parser,
- * the exception filter, logging, metrics, Swagger) is the same code on both: Nest's
- * adapter-neutral API, or Node's own request and response.
+ * proxies, routing that matches like Express's and refuses an undecodable path as it does, text
+ * labelled UTF-8 as Express labels it), how the request hook is installed, how the route pattern
+ * of a request is read, and how a parsed body reaches the request Nest sees. Everything else
+ * (security headers, CORS, the body parser, the exception filter, logging, metrics, Swagger) is
+ * the same code on both: Nest's adapter-neutral API, or Node's own request and response.
  */
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -119,6 +119,15 @@ function fastifyPlatform(trustProxy: string[] | false): HttpPlatform {
     if (request.body === undefined) request.body = bodyOf(request.raw);
     routed.add(request);
     done();
+  });
+  // Express's res.send says a string body is UTF-8, whatever type it was given; Fastify says so
+  // only for JSON. Swagger's /docs (`text/html`), /docs-yaml and swagger-ui-init.js are such strings.
+  fastify.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+    if (typeof payload === 'string') {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && !/;\s*charset=/i.test(type)) reply.header('content-type', `${type}; charset=utf-8`);
+    }
+    done(null, payload);
   });
   return {
     adapter,
