@@ -2,12 +2,22 @@
  * What every reply carries besides its body: helmet's security headers (with a CSP that still
  * lets Swagger UI at /docs load everything it uses), `Cache-Control: no-store` on token and user
  * replies, CORS only for configured origins, and X-Forwarded-For believed only from configured
- * proxies.
+ * proxies. A URL whose path cannot be percent-decoded is refused in the envelope, as any bad request.
  */
 import { TestService, expectError, type Reply, type TestApp } from '../support/test-service';
 
 const PASSWORD = 'correct horse battery';
 const ALLOWED_ORIGIN = 'https://app.example';
+
+/** Paths with a percent-escape that is cut short, not hex, or not UTF-8: no router can decode them. */
+const UNDECODABLE_PATHS = [
+  ['POST', '/token/%E0%A4%A'],
+  ['POST', '/token/user%zz'],
+  ['GET', '/%zz'],
+  ['GET', '/docs/%zz'],
+  ['GET', '/health/%FF'],
+] as const;
+const UNDECODABLE_PATH_ERROR = { code: 10002, message: 'Request path is not valid percent-encoding', data: null };
 
 /** A Content-Security-Policy header as directive → sources. */
 function parseCsp(header: string | null): Map<string, string[]> {
@@ -194,6 +204,40 @@ describe('HTTP hardening with the default configuration', () => {
 
   it('does not trust X-Forwarded-For from anyone', async () => {
     expect(await clientIpSeen(service, tenant, '203.0.113.7')).toBe('127.0.0.1');
+  });
+
+  describe('a URL whose path does not percent-decode', () => {
+    it('is answered 400 / 10002 in the envelope, whatever the method and path', async () => {
+      for (const [method, path] of UNDECODABLE_PATHS) {
+        const reply = await service.call(method, path, { appId: tenant.app.id });
+        expect({ method, path, status: reply.status, body: reply.body }).toEqual({ method, path, status: 400, body: UNDECODABLE_PATH_ERROR });
+      }
+    });
+
+    it('is answered like any other reply: its request id, the security headers, no-store on a token path', async () => {
+      const reply = await service.post('/token/%E0%A4%A', { appId: tenant.app.id, headers: { 'x-request-id': 'undecodable-path-1' }, body: {} });
+      expectError(reply, 400, 10002);
+      expect(reply.headers.get('x-request-id')).toBe('undecodable-path-1');
+      expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expectSecurityHeaders(reply);
+      expect(reply.headers.get('cache-control')).toBe('no-store');
+    });
+  });
+});
+
+describe('HTTP hardening with ERROR_HTTP_STATUS=200', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await TestService.start({ ERROR_HTTP_STATUS: '200' });
+  });
+  afterAll(() => service.close());
+
+  it('answers a URL whose path does not percent-decode with 200 and the same envelope', async () => {
+    for (const [method, path] of UNDECODABLE_PATHS) {
+      const reply = await service.call(method, path);
+      expect({ method, path, status: reply.status, body: reply.body }).toEqual({ method, path, status: 200, body: UNDECODABLE_PATH_ERROR });
+    }
   });
 });
 

@@ -2,7 +2,8 @@
  * Overload: logins queue for a hashing worker (one per core).
  * - One whose client hangs up while it waits is dropped when its turn comes instead of hashed:
  *   the workers go to logins someone still waits for. Dropped guesses count nowhere (no throttle
- *   failure, no hash), and nothing is written.
+ *   failure, no hash), and nothing is written: not to the database, not to the closed connection
+ *   (no reply is tried), and nothing to the log but the request's own line.
  * - The queue is bounded (HASHING_QUEUE_PER_WORKER): beyond it, a login or registration is
  *   refused at once with 503 / 50003 and Retry-After, before any hashing, writing nothing.
  * - The queue is shared out by client IP: one address that fills it cannot keep another's login
@@ -12,11 +13,12 @@
  * costly argon2id hash (about a second here); the pool's gauge in /metrics says when they run
  * and when the others are queued.
  */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hash as argon2Hash } from '@node-rs/argon2';
-import { TestService, expectError, type Reply, type TestApp } from '../support/test-service';
+import { TestService, expectError, type Reply, type StartOptions, type TestApp } from '../support/test-service';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 import { UsersService } from '../../apps/auth/src/users/users.service';
 
@@ -34,13 +36,14 @@ function samplesOf(text: string): Map<string, number> {
 }
 
 /** Sends a login over a socket of its own and leaves it open, reply unread: hang up with destroy(). */
-function sendLogin(baseUrl: string, appId: string, path: string, body: object): Promise<Socket> {
+function sendLogin(baseUrl: string, appId: string, path: string, body: object, requestId?: string): Promise<Socket> {
   const { hostname, port } = new URL(baseUrl);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
       socket.write(
         `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\napp_id: ${appId}\r\ncontent-type: application/json\r\n` +
+          (requestId ? `x-request-id: ${requestId}\r\n` : '') +
           `content-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
       );
       resolve(socket);
@@ -51,9 +54,29 @@ function sendLogin(baseUrl: string, appId: string, path: string, body: object): 
 
 const workers = availableParallelism();
 
+/**
+ * Every call that writes a reply (status line, headers or body) to the responses of the requests
+ * with these ids, as Node's server sees them whichever adapter serves it.
+ */
+function watchReplyWrites(service: TestService, requestIds: string[]): string[] {
+  const writes: string[] = [];
+  (service.nest.getHttpServer() as Server).on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const id = request.headers['x-request-id'];
+    if (typeof id !== 'string' || !requestIds.includes(id)) return;
+    for (const method of ['writeHead', 'write', 'end'] as const) {
+      const write = response[method] as (...args: unknown[]) => unknown;
+      response[method] = ((...args: unknown[]) => {
+        writes.push(`${id}: ${method}`);
+        return write.apply(response, args);
+      }) as never;
+    }
+  });
+  return writes;
+}
+
 /** A service whose app has the users `patient` (a cheap hash) and `costly`, and ways to watch its hashing pool. */
-async function overloadable(env: Record<string, string> = {}) {
-  const service = await TestService.start(env);
+async function overloadable(env: Record<string, string> = {}, options: StartOptions = {}) {
+  const service = await TestService.start(env, options);
   // One free failure: two counted wrong guesses would throttle the account's next login.
   const tenant = await service.createApp({ loginFreeFailures: 1 });
   await service.createUser(tenant.app, { username: 'patient' });
@@ -88,22 +111,27 @@ describe('a login whose client hangs up while it waits for a hashing worker', ()
   let service: TestService;
   let tenant: TestApp;
   let overload: Awaited<ReturnType<typeof overloadable>>;
+  /** The service's log, every request's line included. */
+  const logLines: Array<Record<string, any>> = [];
 
   beforeAll(async () => {
-    overload = await overloadable();
+    overload = await overloadable({ LOG_LEVEL: 'log' }, { logLines });
     ({ service, tenant } = overload);
   });
   afterAll(() => service.close());
 
-  it('is dropped unhashed and uncounted; the logins still waited for are answered', async () => {
+  it('is dropped unhashed, uncounted and unanswered; the logins still waited for are answered', async () => {
     const before = await overload.metrics();
+    const dropped = ['hung-up-1', 'hung-up-2', 'hung-up-3'];
+    const writes = watchReplyWrites(service, dropped);
+    const fromLine = logLines.length;
 
     const blockers = await overload.occupyWorkers();
     // Queued behind them: two wrong guesses at an account, one at nobody's.
     const hungUp = await Promise.all([
-      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'patient', password: 'guess 1' }),
-      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'patient', password: 'guess 2' }),
-      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'nobody_here', password: 'guess 3' }),
+      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'patient', password: 'guess 1' }, dropped[0]),
+      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'patient', password: 'guess 2' }, dropped[1]),
+      sendLogin(service.baseUrl, tenant.app.id, '/token/user', { name: 'nobody_here', password: 'guess 3' }, dropped[2]),
     ]);
     await overload.hashingReaches(workers, 3);
     for (const socket of hungUp) socket.destroy();
@@ -113,6 +141,15 @@ describe('a login whose client hangs up while it waits for a hashing worker', ()
     const login = await service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD } });
     expect(login.status).toBe(200);
     expect(login.body.code).toBe(200);
+    expect((await service.call('GET', '/health/live')).status).toBe(200);
+
+    // No reply was tried on the closed connections, and nothing went wrong in the log: each
+    // dropped login has its request line (aborted), and there is no warning or error.
+    expect(writes).toEqual([]);
+    const logged = logLines.slice(fromLine);
+    expect(logged.filter((line) => !['info', 'debug', 'trace'].includes(line.level))).toEqual([]);
+    const linesOfDropped = logged.filter((line) => dropped.includes(line.requestId)).sort((a, b) => a.requestId.localeCompare(b.requestId));
+    expect(linesOfDropped).toEqual(dropped.map((requestId) => expect.objectContaining({ requestId, level: 'info', route: '/token/user', aborted: true })));
 
     const after = await overload.metrics();
     const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);

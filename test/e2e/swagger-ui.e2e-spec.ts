@@ -1,7 +1,8 @@
 /**
  * The API docs as a person uses them: Swagger UI at /docs in a real Chromium, under the service's
  * real Content-Security-Policy, logging a real user in with "Try it out"; and the OpenAPI document
- * at /docs-json, checked route by route against what the service enforces and the error catalogue.
+ * at /docs-json, checked route by route against what the service enforces and the error catalogue;
+ * and the Content-Type of each, which says UTF-8 on both adapters.
  *
  * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`); without it the
  * tests fail and say so. The screenshot of the login goes to test-artifacts/swagger-try-it-out.png.
@@ -124,6 +125,35 @@ describe('the API docs', () => {
       expect(browser.console.filter((line) => line.startsWith('error:'))).toEqual([]);
       expect(browser.pageErrors).toEqual([]);
       expect(browser.foreignRequests).toEqual([]);
+    });
+  });
+
+  describe('the docs over HTTP', () => {
+    it('says in its Content-Type that /docs, its init script and the OpenAPI document are UTF-8, as Express sends them', async () => {
+      const expected: Record<string, string> = {
+        '/docs': 'text/html; charset=utf-8',
+        '/docs/': 'text/html; charset=utf-8',
+        '/docs/swagger-ui-init.js': 'application/javascript; charset=utf-8',
+        '/docs-json': 'application/json; charset=utf-8',
+        '/docs-yaml': 'text/yaml; charset=utf-8',
+      };
+      const sent: Record<string, string | null> = {};
+      for (const path of Object.keys(expected)) {
+        const reply = await service.call('GET', path);
+        expect({ path, status: reply.status }).toEqual({ path, status: 200 });
+        sent[path] = reply.headers.get('content-type');
+      }
+      expect(sent).toEqual(expected);
+    });
+
+    it('says UTF-8 for every script and stylesheet the page loads', async () => {
+      const page = await service.call('GET', '/docs');
+      const assets = [...page.text.matchAll(/<(?:script\b[^>]*\bsrc|link\b[^>]*\bhref)="([^"]+)"/g)].map(([, url]) => new URL(url, `${service.baseUrl}/docs`).pathname);
+      expect(assets).toEqual(expect.arrayContaining(['/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css']));
+      for (const path of assets.filter((asset) => /\.(js|css)$/.test(asset))) {
+        const reply = await service.call('GET', path);
+        expect({ path, status: reply.status, type: reply.headers.get('content-type') }).toEqual({ path, status: 200, type: expect.stringMatching(/; charset=utf-8$/) });
+      }
     });
   });
 

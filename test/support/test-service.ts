@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadServiceConfig, type ServiceConfig } from '../../libs/config/src';
 import { createHttpApp } from '../../apps/auth/src/http/http-app';
+import { createAppLog } from '../../apps/auth/src/logging/app-logger';
 import { AppsService, type NewAppSettings } from '../../apps/auth/src/apps/apps.service';
 import { UsersService, type NewUser } from '../../apps/auth/src/users/users.service';
 import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
@@ -34,6 +35,11 @@ export interface CallOptions {
   /** Sent as is, with `contentType` (default application/json). */
   rawBody?: string | Buffer;
   contentType?: string;
+}
+
+export interface StartOptions {
+  /** Receives the service's log lines, parsed, instead of stdout. */
+  logLines?: Array<Record<string, any>>;
 }
 
 export interface TestApp {
@@ -62,7 +68,7 @@ export class TestService {
     readonly baseUrl: string,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<TestService> {
+  static async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestService> {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the e2e tests through jest (global-setup)');
     const config = loadServiceConfig({
@@ -74,7 +80,9 @@ export class TestService {
       ...adapterEnv(),
       ...env,
     });
-    const nest = await createHttpApp(config, databaseUrl);
+    const lines = options.logLines;
+    const log = lines ? createAppLog(config, { write: (line: string) => void lines.push(JSON.parse(line)) }) : undefined;
+    const nest = await createHttpApp(config, databaseUrl, log);
     await nest.listen(0, '127.0.0.1');
     const address = nest.getHttpServer().address() as { port: number };
     return new TestService(nest, config, `http://127.0.0.1:${address.port}`);

@@ -62,9 +62,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiError) {
       return { definition: exception.definition, message: exception.message, headers: exception.headers };
     }
+    const cause = (exception as { cause?: unknown } | null)?.cause;
     // On Fastify, Nest hands body-parser's errors over as HttpExceptions caused by them.
-    const fromParser = this.fromBodyParser(exception) ?? this.fromBodyParser((exception as { cause?: unknown } | null)?.cause);
+    const fromParser = this.fromBodyParser(exception) ?? this.fromBodyParser(cause);
     if (fromParser) return fromParser;
+    // The routers word this differently and Express's echoes a piece of the path: one answer for both.
+    if (isUndecodablePath(cause)) return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request path is not valid percent-encoding' };
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception);
     }
@@ -125,6 +128,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
           : plain(ErrorCatalogue.INTERNAL);
     }
   }
+}
+
+/**
+ * A path whose percent-escapes do not decode, as Nest hands it over (a 400 HttpException caused
+ * by it): Express's router fails to decode a parameter of the middleware's `{*splat}` route
+ * (URIError), Fastify's router the whole path (FST_ERR_BAD_URL, see http-platform.ts).
+ */
+function isUndecodablePath(cause: unknown): boolean {
+  return cause instanceof URIError || (cause as { code?: unknown } | null)?.code === 'FST_ERR_BAD_URL';
 }
 
 function plain(definition: ErrorDefinition): ReplyError {

@@ -1,15 +1,16 @@
 /**
  * Where Express and Fastify differ (HTTP_ADAPTER), in one place: how the adapter is made (trusted
- * proxies, routing that matches like Express's), how the request hook is installed, how the route
- * pattern of a request is read, and how a parsed body reaches the request Nest sees. Everything
- * else (security headers, CORS, the body parser, the exception filter, logging, metrics, Swagger)
- * is the same code on both: Nest's adapter-neutral API, or Node's own request and response.
+ * proxies, routing that matches like Express's and refuses an undecodable path as it does, text
+ * labelled UTF-8 as Express labels it), how the request hook is installed, how the route pattern
+ * of a request is read, and how a parsed body reaches the request Nest sees. Everything else
+ * (security headers, CORS, the body parser, the exception filter, logging, metrics, Swagger) is
+ * the same code on both: Nest's adapter-neutral API, or Node's own request and response.
  */
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Request, Response } from 'express';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceConfig } from '@app/config';
 import { runInRequestScope, type RequestScope } from './request-scope';
@@ -57,14 +58,49 @@ function expressRoute(request: Request): string | undefined {
   return typeof path === 'string' ? path : undefined;
 }
 
+type SecurityHook = Parameters<FastifyAdapter['registerSecurityHook']>[0];
+
+/** Nest's FastifyAdapter, keeping the security headers' hook at hand for `frameworkErrors`. */
+class ServiceFastifyAdapter extends FastifyAdapter {
+  securityHeaders?: SecurityHook;
+
+  override registerSecurityHook(hook: SecurityHook): void {
+    this.securityHeaders = hook;
+    super.registerSecurityHook(hook);
+  }
+}
+
 function fastifyPlatform(trustProxy: string[] | false): HttpPlatform {
-  const adapter = new FastifyAdapter({
+  let requestHook: RequestHook | undefined;
+  const adapter: ServiceFastifyAdapter = new ServiceFastifyAdapter({
     trustProxy,
     // Node's defaults, which Express keeps; Fastify's own are 72 s and none.
     keepAliveTimeout: 5_000,
     requestTimeout: 300_000,
     // Routes match as on Express: letters in any case, with or without a trailing slash.
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Fastify's router refuses a path whose percent-escapes do not decode (FST_ERR_BAD_URL) before
+    // any hook runs, and answers with Fastify's own body. Express's router fails on it too, but
+    // hands the error to Nest. Here likewise: the request gets its id and log line (the request
+    // hook), the security headers (as Nest's own `frameworkErrors` does), and the envelope from
+    // Nest's exception layer, which Nest installs as Fastify's error handler. It is called
+    // directly: `reply.send(error)` would reach the default handler Fastify fixed for router
+    // errors before Nest set its own. (The other framework errors take the same path: a parameter
+    // over MAX_PARAM_LENGTH, which no request line is long enough for; a failed async constraint,
+    // which no route has.)
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        adapter.securityHeaders?.(request, reply.raw);
+      } catch {
+        // The request is refused either way.
+      }
+      const toExceptionLayer = () => {
+        // Should the filter itself throw, Fastify's own 500 still answers.
+        Promise.resolve(fastify.errorHandler.call(fastify, error, request, reply)).catch((failure: unknown) => reply.send(failure));
+      };
+      if (requestHook) runInRequestScope(requestHook(request.raw, reply.raw, () => undefined), toExceptionLayer);
+      else toExceptionLayer();
+    },
   });
   const fastify = adapter.getInstance();
   // Bodies are read by JsonBodyMiddleware, on Node's request, for both adapters (it runs before
@@ -84,9 +120,19 @@ function fastifyPlatform(trustProxy: string[] | false): HttpPlatform {
     routed.add(request);
     done();
   });
+  // Express's res.send says a string body is UTF-8, whatever type it was given; Fastify says so
+  // only for JSON. Swagger's /docs (`text/html`), /docs-yaml and swagger-ui-init.js are such strings.
+  fastify.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+    if (typeof payload === 'string') {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && !/;\s*charset=/i.test(type)) reply.header('content-type', `${type}; charset=utf-8`);
+    }
+    done(null, payload);
+  });
   return {
     adapter,
     onRequest(hook) {
+      requestHook = hook;
       adapter.setOnRequestHook((request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         const scope = hook(request.raw, reply.raw, () => (routed.has(request) && !request.is404 ? request.routeOptions.url : undefined));
         runInRequestScope(scope, () => done());
