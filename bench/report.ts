@@ -55,17 +55,20 @@ export const NOISE_CORES = 0.2;
 /** The line at the end more than this far from the line at the start: the machine's speed changed, every share is skewed. */
 export const LINE_DRIFT = 0.1;
 
-/** How far the line at the end is from the line at the start (0.05 = 5% faster). */
+/** How far the line at the end is from the line at the start (0.05 = 5% faster); 0 when the end's was measured busy (it says nothing then). */
 function lineDrift(start: HashOnlyLine, end: HashOnlyLine | undefined): number {
-  return end ? end.perSec / start.perSec - 1 : 0;
+  return end && end.otherCpuCores <= NOISE_CORES ? end.perSec / start.perSec - 1 : 0;
 }
 
 export function lineAgainLine(start: HashOnlyLine, end: HashOnlyLine): string {
   const drift = lineDrift(start, end);
-  return (
-    `hash-only line measured again: ${fixed(end.perSec, 1)}/s against ${fixed(start.perSec, 1)}/s at the start (${signed(drift * 100, 1)}%` +
-    `${Math.abs(drift) > LINE_DRIFT ? ': the machine changed speed during the run, every share is skewed' : ''})`
-  );
+  const verdict =
+    end.otherCpuCores > NOISE_CORES
+      ? `: other processes used ${fixed(end.otherCpuCores, 2)} cores meanwhile, so it says nothing`
+      : Math.abs(drift) > LINE_DRIFT
+        ? ': the machine changed speed during the run, every share is skewed'
+        : '';
+  return `hash-only line measured again: ${fixed(end.perSec, 1)}/s against ${fixed(start.perSec, 1)}/s at the start (${signed((end.perSec / start.perSec - 1) * 100, 1)}%${verdict})`;
 }
 
 export interface BenchResults {

@@ -151,7 +151,7 @@ async function main(): Promise<void> {
         void untilIdle().then((waitedMs) => report({ type: 'settled', waitedMs }));
         break;
       case 'hash-only-again':
-        void measureHashOnly(config.argon2, { seconds: hashSeconds }).then((line) => report({ type: 'hash-only', line }));
+        measureHashOnly(config.argon2, { seconds: hashSeconds }).then((line) => report({ type: 'hash-only', line }), fail);
         break;
       case 'stop':
         void stop();
@@ -275,11 +275,13 @@ async function untilIdle(maxMs = 60_000): Promise<number> {
   return performance.now() - started;
 }
 
-main().catch((error: unknown) => {
+main().catch(fail);
+
+function fail(error: unknown): void {
   // A configuration problem is the user's to fix and says so itself; anything else needs its stack.
   const reason = error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
   const message: ServiceMessage = { type: 'failed', message: reason };
   // Exit only once the message is out, or the runner would see a bare exit code.
   if (process.send) process.send(message, undefined, {}, () => process.exit(1));
   else process.exit(1);
-});
+}

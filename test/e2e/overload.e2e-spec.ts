@@ -246,3 +246,51 @@ describe('a full hashing queue, all of it one client\'s', () => {
     for (const reply of await Promise.all(flood.slice(0, -1))) expect(reply.body.code).toBe(200);
   });
 });
+
+describe('a full hashing queue of registrations from one IPv6 /64', () => {
+  let service: TestService;
+  let tenant: TestApp;
+  let overload: Awaited<ReturnType<typeof overloadable>>;
+
+  // A service of its own: the blockers' wrong guesses leave the costly account throttled.
+  beforeAll(async () => {
+    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '2', TRUSTED_PROXIES: 'loopback' });
+    ({ service, tenant } = overload);
+  });
+  afterAll(() => service.close());
+
+  it("counts registrations and the sender's whole /64 as one client, which loses its newest place to another", async () => {
+    const blockers = await overload.occupyWorkers();
+    // Registrations from addresses of one /64: one client, however many addresses it uses.
+    const flood: Promise<Reply>[] = [];
+    for (let i = 0; i < 2 * workers; i++) {
+      flood.push(
+        service.post('/user/register/v2', {
+          appId: tenant.app.id,
+          token: tenant.adminToken,
+          body: { username: `flood_${i}`, password: PASSWORD },
+          headers: { 'x-forwarded-for': `2001:db8:0:7::${i + 1}` },
+        }),
+      );
+      await overload.hashingReaches(workers, i + 1);
+    }
+
+    // A registration too, from the next /64: another client's, so it takes a place (were
+    // registrations all one client, or each address its own, it would be refused at once).
+    const other = service.post('/user/register/v2', {
+      appId: tenant.app.id,
+      token: tenant.adminToken,
+      body: { username: 'other_client', password: PASSWORD },
+      headers: { 'x-forwarded-for': '2001:db8:0:8::1' },
+    });
+    const displaced = await flood.at(-1)!;
+    expectError(displaced, 503, 50003);
+    await overload.hashingReaches(workers, 2 * workers);
+
+    for (const reply of await Promise.all(blockers)) expectError(reply, 401, 10101);
+    expect((await other).body.code).toBe(200);
+    for (const reply of await Promise.all(flood.slice(0, -1))) expect(reply.body.code).toBe(200);
+    const users = service.dataSource.getRepository(UserEntity);
+    expect(await users.countBy({ appId: tenant.app.id, username: `flood_${2 * workers - 1}` })).toBe(0); // the displaced one wrote nothing
+  });
+});

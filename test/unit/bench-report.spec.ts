@@ -65,6 +65,13 @@ describe('the benchmark report', () => {
     );
   });
 
+  it('does not read a change of speed into a line at the end that other processes slowed down', () => {
+    expect(shareTargets(checkTargets(rows, line(170), { hashOnlyAtEnd: line(120, 0.6) })).map((check) => check.skewed)).toEqual([false, false]);
+    expect(lineAgainLine(line(170), line(120, 0.6))).toBe(
+      'hash-only line measured again: 120.0/s against 170.0/s at the start (−29.4%: other processes used 0.60 cores meanwhile, so it says nothing)',
+    );
+  });
+
   it('marks them skewed when other processes kept the machine busy while the line was measured', () => {
     expect(shareTargets(checkTargets(rows, line(170, 0.5))).map((check) => check.skewed)).toEqual([true, true]);
   });

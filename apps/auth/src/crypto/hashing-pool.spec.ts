@@ -144,6 +144,44 @@ describe('HashingPool', () => {
     expect(await Promise.all([...flood, first, second, third])).toEqual(['verified', 'refused', 'refused', 'verified', 'refused', 'verified']);
   });
 
+  it('counts what waits right when a full queue first drops hung-up jobs, then gives a place away', async () => {
+    const pool = newPool(1, 4);
+    const stored = await pool.hash(PASSWORD, FAST);
+    const running = pool.hash(PASSWORD, SLOW);
+    let gone = false;
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'verified',
+        (error: Error) => error.name,
+      );
+    const flood = [1, 2, 3].map(() => outcome(pool.verifyArgon2(stored, PASSWORD, { ip: 'a' })));
+    const hungUp = outcome(pool.verifyArgon2(stored, PASSWORD, { ip: 'b', gone: () => gone }));
+    gone = true;
+    const newcomer = outcome(pool.hash(PASSWORD, FAST, { ip: 'c' })); // b's job is dropped: room without displacing
+    const another = outcome(pool.verifyArgon2(stored, PASSWORD, { ip: 'd' })); // full again: a's newest goes
+    expect(pool.load()).toEqual({ running: 1, queued: 4 });
+    await running;
+    expect(await Promise.all([...flood, hungUp, newcomer, another])).toEqual([
+      'verified',
+      'verified',
+      'HashingSaturated',
+      'HashingAbandoned',
+      'verified',
+      'verified',
+    ]);
+    expect(pool.load()).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('refuses the jobs of every client once closed', async () => {
+    const pool = new HashingPool(1);
+    const stored = await pool.hash(PASSWORD, FAST);
+    const running = pool.hash(PASSWORD, SLOW).catch((error: Error) => error);
+    const waiting = ['a', 'a', 'b', 'c'].map((ip) => pool.verifyArgon2(stored, PASSWORD, { ip }).catch((error: Error) => error));
+    await pool.close();
+    for (const refused of await Promise.all([running, ...waiting])) expect(refused).toBeInstanceOf(HashingUnavailable);
+    expect(pool.load()).toEqual({ running: 0, queued: 0 });
+  });
+
   it('is first come first served, and refuses the newest when full, while all jobs are of one client', async () => {
     const pool = newPool(1, 2);
     const stored = await pool.hash(PASSWORD, FAST);

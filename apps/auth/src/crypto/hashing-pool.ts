@@ -16,7 +16,8 @@
  * The queue is bounded (`maxQueued`): a job beyond it is refused at once (HashingSaturated)
  * rather than left to wait longer than any client would, holding its request meanwhile.
  *
- * The queue is shared out by client (its IP): each client's jobs wait in order, and the workers
+ * The queue is shared out by client (its address: clientNetwork in http/client-ip.ts, an IPv6
+ * address by its /64): each client's jobs wait in order, and the workers
  * take the clients in turn, so a login waits behind a few clients' next jobs, not behind all of
  * one busy client's. When the queue is full, a job of a client with fewer jobs waiting takes the
  * place of the newest job of the client with the most (that one is refused, HashingSaturated):
@@ -95,7 +96,7 @@ export interface HashingClient {
   readonly gone?: () => boolean;
 }
 
-/** The client of jobs that name none (registrations, password changes): they share one turn. */
+/** The client of jobs that name none (work done for no request: the CLI, the demo seed): they share one turn. */
 const UNNAMED_CLIENT = '';
 
 type Job = { op: 'hash'; password: string; options: Options } | { op: 'verifyArgon2' | 'verifyBcrypt'; hash: string; password: string };
@@ -142,8 +143,9 @@ export class HashingPool {
     while (!this.closed && this.workers.size < this.size) this.idle.push(this.spawn());
   }
 
-  hash(password: string, options: Options): Promise<string> {
-    return this.run({ op: 'hash', password, options }) as Promise<string>;
+  /** Rejects with HashingAbandoned, unhashed, when `client.gone()` is true at the job's turn. */
+  hash(password: string, options: Options, client?: HashingClient): Promise<string> {
+    return this.run({ op: 'hash', password, options }, client) as Promise<string>;
   }
 
   /** Rejects with HashingAbandoned, unhashed, when `client.gone()` is true at the job's turn. */
@@ -236,9 +238,15 @@ export class HashingPool {
 
   /** A full queue first sheds the jobs nobody waits for: hung-up clients must not hold places. */
   private dropAbandoned(): void {
-    for (const request of this.takeAll()) {
-      if (request.abandoned?.()) request.reject(new HashingAbandoned());
-      else this.enqueue(request);
+    for (const [client, waiting] of this.queues) {
+      const still = waiting.filter((request) => {
+        if (!request.abandoned?.()) return true;
+        request.reject(new HashingAbandoned());
+        return false;
+      });
+      this.queued -= waiting.length - still.length;
+      if (still.length === 0) this.queues.delete(client);
+      else if (still.length < waiting.length) this.queues.set(client, still); // the same key: its turn is kept
     }
   }
 

@@ -50,8 +50,9 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
     await this.pool.close();
   }
 
-  hash(password: string): Promise<string> {
-    return this.pool.hash(password, this.options);
+  /** `client`: whose turn the hash waits in (and, with `gone`, when to drop it), as for `verify`. */
+  hash(password: string, client?: HashingClient): Promise<string> {
+    return this.pool.hash(password, this.options, client);
   }
 
   /**

@@ -67,7 +67,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const fromParser = this.fromBodyParser(exception) ?? this.fromBodyParser(cause);
     if (fromParser) return fromParser;
     // The routers word this differently and Express's echoes a piece of the path: one answer for both.
-    if (isUndecodablePath(cause)) return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request path is not valid percent-encoding' };
+    if (isUndecodablePath(exception, cause)) return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request path is not valid percent-encoding' };
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception);
     }
@@ -135,7 +135,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
  * by it): Express's router fails to decode a parameter of the middleware's `{*splat}` route
  * (URIError), Fastify's router the whole path (FST_ERR_BAD_URL, see http-platform.ts).
  */
-function isUndecodablePath(cause: unknown): boolean {
+function isUndecodablePath(exception: unknown, cause: unknown): boolean {
+  // Only a router's 400 caused by it: any other error that happens to carry a URIError is not the path's fault.
+  if (!(exception instanceof HttpException) || exception.getStatus() !== 400) return false;
   return cause instanceof URIError || (cause as { code?: unknown } | null)?.code === 'FST_ERR_BAD_URL';
 }
 

@@ -13,6 +13,7 @@ import type { Request, Response } from 'express';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceConfig } from '@app/config';
+import { ErrorCatalogue, errorEnvelope } from '@app/contract';
 import { runInRequestScope, type RequestScope } from './request-scope';
 
 /**
@@ -29,6 +30,9 @@ export interface HttpPlatform {
 
 /** Longest path parameter Fastify routes (its default, 100, answers longer ones 414; Express has no limit). */
 const MAX_PARAM_LENGTH = 65_535;
+
+/** What a router error gets should Nest's exception layer itself fail on it. */
+const INTERNAL_ERROR_REPLY = JSON.stringify(errorEnvelope(ErrorCatalogue.INTERNAL.code, ErrorCatalogue.INTERNAL.message));
 
 export function httpPlatform(config: ServiceConfig): HttpPlatform {
   // Without trusted proxies the socket's address is the client: a forged X-Forwarded-For counts
@@ -95,8 +99,13 @@ function fastifyPlatform(trustProxy: string[] | false): HttpPlatform {
         // The request is refused either way.
       }
       const toExceptionLayer = () => {
-        // Should the filter itself throw, Fastify's own 500 still answers.
-        Promise.resolve(fastify.errorHandler.call(fastify, error, request, reply)).catch((failure: unknown) => reply.send(failure));
+        // A throw, synchronous or not, must not escape into Node's request listener; should the
+        // exception layer fail, a bare 500 in the envelope still answers, saying nothing more.
+        Promise.resolve()
+          .then(() => fastify.errorHandler.call(fastify, error, request, reply))
+          .catch(() => {
+            if (!reply.sent) void reply.code(500).type('application/json; charset=utf-8').send(INTERNAL_ERROR_REPLY);
+          });
       };
       if (requestHook) runInRequestScope(requestHook(request.raw, reply.raw, () => undefined), toExceptionLayer);
       else toExceptionLayer();

@@ -27,7 +27,7 @@ export class PasswordHashTiming implements OnModuleInit {
     this.metrics.hashingLoad = () => hasher.load();
     const hash = hasher.hash.bind(hasher);
     const verify = hasher.verify.bind(hasher);
-    hasher.hash = (password) => this.timed('hash', () => hash(password));
+    hasher.hash = (password, client) => this.timed('hash', () => hash(password, client));
     hasher.verify = (passwordHash, password, client) => this.timed('verify', () => verify(passwordHash, password, client));
   }
 

@@ -72,14 +72,15 @@ export class CredentialsVerifier {
     // with logins of its own account between guesses).
     if (throttled.counted.has(account)) await this.throttle.reset(account);
     if (user.status === UserStatus.Banned) throw new ApiError('USER_BANNED');
-    if (this.hasher.needsRehash(user.passwordHash)) await this.rehash(user, password);
+    if (this.hasher.needsRehash(user.passwordHash)) await this.rehash(user, password, client);
     return user;
   }
 
   /** Upgrades a stale hash; a failure here must not fail a login whose password was right. */
-  private async rehash(user: LoginUser, password: string): Promise<void> {
+  private async rehash(user: LoginUser, password: string, client: RequestClient): Promise<void> {
     try {
-      await this.users.replacePasswordHash(user.id, await this.hasher.hash(password));
+      // In the client's turn, but not dropped if it hangs up: the proven password is worth keeping.
+      await this.users.replacePasswordHash(user.id, await this.hasher.hash(password, { ip: client.ip }));
     } catch (error) {
       this.logger.warn(`Could not re-hash the password of user ${user.id}: ${(error as Error).message}`);
     }

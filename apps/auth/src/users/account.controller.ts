@@ -11,7 +11,7 @@ import { Auth } from '../callers/auth.decorator';
 import type { Principal } from '../callers/principal';
 import type { AppEntity } from '../apps/app.entity';
 import type { ResolvedRequest } from '../http/request-context';
-import { clientIpOf } from '../http/client-ip';
+import { requestClientOf } from '../http/client-ip';
 
 /** What CallerGuard may answer on any of these routes. */
 const CALLER_ERRORS: ErrorName[] = ['ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION', 'NOT_GROUP_MEMBER', 'NEEDS_GROUP_ADMIN'];
@@ -39,7 +39,7 @@ export class AccountController {
   @ApiEnvelope('boolean')
   @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND', 'SERVER_BUSY')
   async changePassword(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: ChangePasswordDto, @Req() request: ResolvedRequest): Promise<boolean> {
-    const oldPassword = { password: body.old_password, field: 'old_password', clientIp: clientIpOf(request) };
+    const oldPassword = { password: body.old_password, field: 'old_password', client: requestClientOf(request) };
     await this.account.changePassword(app, principal, oldPassword, body.new_password);
     return true;
   }
@@ -52,8 +52,8 @@ export class AccountController {
   })
   @ApiEnvelope('boolean')
   @ApiErrors(...CALLER_ERRORS, 'USER_NOT_FOUND', 'SERVER_BUSY')
-  async changePasswordAdmin(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: SetPasswordDto): Promise<boolean> {
-    await this.account.setPasswordAsAdmin(app, principal, body.password);
+  async changePasswordAdmin(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: SetPasswordDto, @Req() request: ResolvedRequest): Promise<boolean> {
+    await this.account.setPasswordAsAdmin(app, principal, body.password, requestClientOf(request));
     return true;
   }
 
@@ -68,7 +68,7 @@ export class AccountController {
   @ApiEnvelope('boolean')
   @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND', 'SERVER_BUSY')
   async deleteUser(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeleteUserDto, @Req() request: ResolvedRequest): Promise<boolean> {
-    const password = body.password === undefined ? undefined : { password: body.password, field: 'password', clientIp: clientIpOf(request) };
+    const password = body.password === undefined ? undefined : { password: body.password, field: 'password', client: requestClientOf(request) };
     await this.account.deleteUser(app, principal, password);
     return true;
   }

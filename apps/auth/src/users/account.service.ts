@@ -30,13 +30,15 @@ import { ImpersonationAudit } from '../audit/impersonation-audit';
 import type { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
 import { accountKey, ipKey, throttleSettingsOf } from '../throttle/throttle-policy';
+import type { RequestClient } from '../http/client-ip';
 
 /** What a request proving a password brings along besides the password. */
 export interface PasswordProof {
   password: string;
   /** The body field it came in, for the 10002 message. */
   field: string;
-  clientIp: string;
+  /** The request's client: its network for the throttle and the hashing queue, and whether it hung up. */
+  client: RequestClient;
 }
 
 @Injectable()
@@ -63,7 +65,7 @@ export class AccountService {
     }
     this.checkNewPassword(app, newPassword, 'new_password');
     const proven = await this.provePassword(app, self.userId, oldPassword);
-    const passwordHash = await this.hasher.hash(newPassword);
+    const passwordHash = await this.hasher.hash(newPassword, oldPassword.client);
     await this.dataSource.transaction(async (manager) => {
       await this.lockUser(manager, app.id, self.userId, proven);
       await manager.update(UserEntity, { appId: app.id, id: self.userId }, { passwordHash });
@@ -72,13 +74,13 @@ export class AccountService {
   }
 
   /** An admin sets the user's password; every session of the user is revoked. */
-  async setPasswordAsAdmin(app: AppEntity, principal: Principal, password: string): Promise<void> {
+  async setPasswordAsAdmin(app: AppEntity, principal: Principal, password: string, client: RequestClient): Promise<void> {
     const admin = asAdminForUser(principal);
     if (!admin) {
       throw new ApiError('NO_PERMISSION', 'change_password_admin needs an admin access-token with the user_id header; a user changes their own password with POST /user/change_password');
     }
     this.checkNewPassword(app, password, 'password');
-    const passwordHash = await this.hasher.hash(password);
+    const passwordHash = await this.hasher.hash(password, client);
     await this.dataSource.transaction(async (manager) => {
       await this.lockUser(manager, app.id, admin.userId);
       await manager.update(UserEntity, { appId: app.id, id: admin.userId }, { passwordHash });
@@ -167,7 +169,7 @@ export class AccountService {
     }
     const settings = throttleSettingsOf(app);
     const account = accountKey(app.id, userId, { kind: 'id', id: userId });
-    const client = ipKey(app.id, proof.clientIp);
+    const client = ipKey(app.id, proof.client.ip);
     const throttled = await this.throttle.check([account, client], settings);
     if (throttled.waitSeconds > 0) {
       const retryAfter = Math.max(1, Math.ceil(throttled.waitSeconds));
@@ -175,7 +177,7 @@ export class AccountService {
     }
     const user = await this.users.findOne({ select: { id: true, passwordHash: true }, where: { appId: app.id, id: userId } });
     if (!user) throw new ApiError('USER_NOT_FOUND');
-    if (!(await this.hasher.verify(user.passwordHash, proof.password))) {
+    if (!(await this.hasher.verify(user.passwordHash, proof.password, proof.client))) {
       await this.throttle.recordFailure(
         [
           { key: account, freeFailures: app.loginFreeFailures },

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { UsersService } from './users.service';
 import { UserStatus } from './user.entity';
@@ -10,7 +10,9 @@ import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
 import type { AppEntity } from '../apps/app.entity';
 import { ApiError, ErrorCatalogue } from '@app/contract';
-import { HashingSaturated } from '../crypto/hashing-pool';
+import { HashingSaturated, type HashingClient } from '../crypto/hashing-pool';
+import { requestClientOf } from '../http/client-ip';
+import type { HttpRequest } from '../http/request-context';
 import { availableParallelism } from 'node:os';
 
 /** Users of a batch hashed at once: one per hashing worker (PasswordHasher has one per core). */
@@ -29,8 +31,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Register a user', description: 'Needs an admin access-token unless the app allows open registration.' })
   @ApiEnvelope(RegisteredUser)
   @ApiErrors('USER_EXISTS', 'NO_PERMISSION', 'ACCESS_TOKEN_INVALID', 'SERVER_BUSY')
-  async register(@Tenant() app: AppEntity, @Body() body: RegisterUserDto): Promise<RegisteredUser> {
-    return RegisteredUser.of(await this.users.register(app, body));
+  async register(@Tenant() app: AppEntity, @Body() body: RegisterUserDto, @Req() request: HttpRequest): Promise<RegisteredUser> {
+    return RegisteredUser.of(await this.users.register(app, body, requestClientOf(request)));
   }
 
   @Post('register/batch')
@@ -39,18 +41,20 @@ export class UsersController {
   @ApiOperation({ summary: 'Register up to 100 users', description: 'Each user succeeds or fails on its own; `reason` says why.' })
   @ApiEnvelope([BatchRegistrationResult])
   @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
-  async registerBatch(@Tenant() app: AppEntity, @Body() body: RegisterBatchDto): Promise<BatchRegistrationResult[]> {
+  async registerBatch(@Tenant() app: AppEntity, @Body() body: RegisterBatchDto, @Req() request: HttpRequest): Promise<BatchRegistrationResult[]> {
+    // In the caller's turn of the hashing queue, but not cut short if it hangs up: a batch runs to its end.
+    const client = { ip: requestClientOf(request).ip };
     // A few at a time (one per hashing worker), so a batch never fills the hashing queue itself.
     const results: BatchRegistrationResult[] = [];
     for (let from = 0; from < body.list.length; from += BATCH_HASHES_AT_ONCE) {
-      results.push(...(await Promise.all(body.list.slice(from, from + BATCH_HASHES_AT_ONCE).map((item) => this.registerOne(app, item)))));
+      results.push(...(await Promise.all(body.list.slice(from, from + BATCH_HASHES_AT_ONCE).map((item) => this.registerOne(app, item, client)))));
     }
     return results;
   }
 
-  private async registerOne(app: AppEntity, item: RegisterBatchDto['list'][number]): Promise<BatchRegistrationResult> {
+  private async registerOne(app: AppEntity, item: RegisterBatchDto['list'][number], client: HashingClient): Promise<BatchRegistrationResult> {
     try {
-      const user = await this.users.register(app, item);
+      const user = await this.users.register(app, item, client);
       return { user_id: user.id, username: user.username ?? item.username, success: true, reason: null };
     } catch (error) {
       // A full hashing queue refuses this user only (nothing was written for it): retry it later.

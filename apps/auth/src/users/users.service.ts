@@ -13,6 +13,7 @@ import { checkEmail, checkMobile, checkUsername, type LoginIdentifier } from './
 import { passwordPolicyViolation } from './password-policy';
 import type { AppEntity } from '../apps/app.entity';
 import { PasswordHasher } from '../crypto/password-hasher';
+import type { HashingClient } from '../crypto/hashing-pool';
 import { newUserId } from '../crypto/random-ids';
 import { SessionRevoker } from '../sessions/session-revoker';
 
@@ -43,7 +44,8 @@ export class UsersService {
   ) {}
 
   /** Creates a user; 10002 names a field that breaks a rule, 10004 names an identifier already taken. */
-  async register(app: AppEntity, input: NewUser): Promise<UserEntity> {
+  /** `client`: the request's, whose turn in the hashing queue the password's hash waits in. */
+  async register(app: AppEntity, input: NewUser, client?: HashingClient): Promise<UserEntity> {
     const identifiers = this.checkIdentifiers(app, input);
     const violation = passwordPolicyViolation(input.password, {
       minLength: app.passwordMinLength,
@@ -51,7 +53,7 @@ export class UsersService {
     });
     if (violation) throw new ApiError('BAD_PARAMETER', violation);
 
-    return this.insert(app, identifiers, await this.hasher.hash(input.password));
+    return this.insert(app, identifiers, await this.hasher.hash(input.password, client));
   }
 
   /**
