@@ -18,7 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hash as argon2Hash } from '@node-rs/argon2';
-import { TestService, expectError, type Reply, type StartOptions, type TestApp } from '../support/test-service';
+import { TestService, expectError, type Reply, type StartOptions } from '../support/test-service';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 import { UsersService } from '../../apps/auth/src/users/users.service';
 
@@ -107,20 +107,28 @@ async function overloadable(env: Record<string, string> = {}, options: StartOpti
   };
 }
 
+type Overloadable = Awaited<ReturnType<typeof overloadable>>;
+
+/**
+ * A describe block's own overloadable service, started before its tests and closed after them:
+ * blocks cannot share one, since the blockers' wrong guesses leave the costly account throttled.
+ */
+function overloadableForBlock(...args: Parameters<typeof overloadable>): Overloadable {
+  const block = {} as Overloadable;
+  beforeAll(async () => {
+    Object.assign(block, await overloadable(...args));
+  });
+  afterAll(() => block.service.close());
+  return block;
+}
+
 describe('a login whose client hangs up while it waits for a hashing worker', () => {
-  let service: TestService;
-  let tenant: TestApp;
-  let overload: Awaited<ReturnType<typeof overloadable>>;
   /** The service's log, every request's line included. */
   const logLines: Array<Record<string, any>> = [];
-
-  beforeAll(async () => {
-    overload = await overloadable({ LOG_LEVEL: 'log' }, { logLines });
-    ({ service, tenant } = overload);
-  });
-  afterAll(() => service.close());
+  const overload = overloadableForBlock({ LOG_LEVEL: 'log' }, { logLines });
 
   it('is dropped unhashed, uncounted and unanswered; the logins still waited for are answered', async () => {
+    const { service, tenant } = overload;
     const before = await overload.metrics();
     const dropped = ['hung-up-1', 'hung-up-2', 'hung-up-3'];
     const writes = watchReplyWrites(service, dropped);
@@ -163,17 +171,11 @@ describe('a login whose client hangs up while it waits for a hashing worker', ()
 });
 
 describe('a login or registration when the hashing queue is full', () => {
-  let service: TestService;
-  let tenant: TestApp;
-  let overload: Awaited<ReturnType<typeof overloadable>>;
 
-  beforeAll(async () => {
-    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '1', TRUSTED_PROXIES: 'loopback' });
-    ({ service, tenant } = overload);
-  });
-  afterAll(() => service.close());
+  const overload = overloadableForBlock({ HASHING_QUEUE_PER_WORKER: '1', TRUSTED_PROXIES: 'loopback' });
 
   it('is refused at once with 503 / 50003 and Retry-After, hashing and writing nothing; the queued ones are answered', async () => {
+    const { service, tenant } = overload;
     const before = await overload.metrics();
     const blockers = await overload.occupyWorkers();
     // The queue holds one per worker: fill it, one login of each of as many clients, so that no
@@ -214,18 +216,11 @@ describe('a login or registration when the hashing queue is full', () => {
 });
 
 describe('a full hashing queue, all of it one client\'s', () => {
-  let service: TestService;
-  let tenant: TestApp;
-  let overload: Awaited<ReturnType<typeof overloadable>>;
 
-  beforeAll(async () => {
-    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '2', TRUSTED_PROXIES: 'loopback' });
-    ({ service, tenant } = overload);
-  });
-  afterAll(() => service.close());
+  const overload = overloadableForBlock({ HASHING_QUEUE_PER_WORKER: '2', TRUSTED_PROXIES: 'loopback' });
 
   const loginFrom = (ip: string) =>
-    service.post('/token/user', { appId: tenant.app.id, body: { name: 'patient', password: PASSWORD }, headers: { 'x-forwarded-for': ip } });
+    overload.service.post('/token/user', { appId: overload.tenant.app.id, body: { name: 'patient', password: PASSWORD }, headers: { 'x-forwarded-for': ip } });
 
   it("still takes another client's login, refusing the flooding client's newest with 503 / 50003", async () => {
     const blockers = await overload.occupyWorkers();
@@ -248,18 +243,11 @@ describe('a full hashing queue, all of it one client\'s', () => {
 });
 
 describe('a full hashing queue of registrations from one IPv6 /64', () => {
-  let service: TestService;
-  let tenant: TestApp;
-  let overload: Awaited<ReturnType<typeof overloadable>>;
 
-  // A service of its own: the blockers' wrong guesses leave the costly account throttled.
-  beforeAll(async () => {
-    overload = await overloadable({ HASHING_QUEUE_PER_WORKER: '2', TRUSTED_PROXIES: 'loopback' });
-    ({ service, tenant } = overload);
-  });
-  afterAll(() => service.close());
+  const overload = overloadableForBlock({ HASHING_QUEUE_PER_WORKER: '2', TRUSTED_PROXIES: 'loopback' });
 
   it("counts registrations and the sender's whole /64 as one client, which loses its newest place to another", async () => {
+    const { service, tenant } = overload;
     const blockers = await overload.occupyWorkers();
     // Registrations from addresses of one /64: one client, however many addresses it uses.
     const flood: Promise<Reply>[] = [];
