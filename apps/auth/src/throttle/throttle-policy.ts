@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import type { LoginIdentifier } from '../users/identifiers';
 import type { AppEntity } from '../apps/app.entity';
-import { clientNetwork } from '../http/client-ip';
 
 export interface ThrottleSettings {
   /** Failures of one account before it has to wait. */
@@ -52,9 +51,12 @@ function nameKey(appId: string, kind: string, name: string): string {
   return `name:${appId}:${kind}:${createHash('sha256').update(name).digest('base64url')}`;
 }
 
-/** The client's key: by its network (an IPv6 address's /64), so one sender cannot spread its failures over many addresses. */
-export function ipKey(appId: string, ip: string): string {
-  return `ip:${appId}:${clientNetwork(ip)}`;
+/**
+ * The client's key. `network` is the request's `RequestClient.ip` (http/client-ip.ts): already an
+ * IPv6 address's /64, so one sender cannot spread its failures over many addresses.
+ */
+export function ipKey(appId: string, network: string): string {
+  return `ip:${appId}:${network}`;
 }
 
 /** Seconds a key must wait after its n-th consecutive failure. */

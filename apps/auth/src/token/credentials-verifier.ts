@@ -40,7 +40,7 @@ export class CredentialsVerifier {
   /**
    * The user, once the password is proven. A client that hangs up while its verification waits
    * for a hashing worker has it dropped (HashingAbandoned, nothing counted): under overload the
-   * workers go to logins someone still waits for. Its verification waits in its IP's turn
+   * workers go to logins someone still waits for. Its verification waits in its client's turn
    * (crypto/hashing-pool.ts), so one address cannot hold the queue against the others.
    */
   async verify(app: AppEntity, lookup: UserLookup, password: string, client: RequestClient): Promise<LoginUser> {

@@ -72,8 +72,8 @@ export class LoginLookup {
     this.statements = new PreparedStatements(dataSource);
   }
 
-  async read(appId: string, lookup: UserLookup, clientIp: string, settings: ThrottleSettings): Promise<LoginRead> {
-    const clientKey = ipKey(appId, clientIp);
+  async read(appId: string, lookup: UserLookup, clientNetwork: string, settings: ThrottleSettings): Promise<LoginRead> {
+    const clientKey = ipKey(appId, clientNetwork);
     const unmatchedKey = accountKey(appId, undefined, lookup);
     const identifier = identifierOf(lookup);
     // No identifier holds a NUL (and PostgreSQL refuses one in text): such a name matches nobody.
