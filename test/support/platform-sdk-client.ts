@@ -70,6 +70,6 @@ export class PlatformSdkClient {
 }
 
 function withQuery(path: string, query: Record<string, string | number>): string {
-  const entries = Object.entries(query).map(([key, value]) => [key, String(value)]);
+  const entries = Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]);
   return entries.length === 0 ? path : `${path}?${new URLSearchParams(entries).toString()}`;
 }
