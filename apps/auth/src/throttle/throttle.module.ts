@@ -5,19 +5,21 @@ import { LoginThrottleEntity } from './login-throttle.entity';
 import { PostgresThrottleStore } from './postgres-throttle-store';
 import { RedisThrottleStore } from './redis-throttle-store';
 import { THROTTLE_STORE } from './throttle-store';
+import { LoginThrottle } from './login-throttle';
 
-/** The login throttle's counter store: Redis when REDIS_URL is set, else PostgreSQL. */
+/** The login throttle: its flow (LoginThrottle) over a store, Redis when REDIS_URL is set, else PostgreSQL. */
 @Module({
   imports: [TypeOrmModule.forFeature([LoginThrottleEntity])],
   providers: [
     {
       provide: THROTTLE_STORE,
-      inject: [SERVICE_CONFIG, { token: PostgresThrottleStore, optional: false }],
+      inject: [SERVICE_CONFIG, PostgresThrottleStore],
       useFactory: (config: ServiceConfig, postgres: PostgresThrottleStore) =>
         config.redisUrl ? new RedisThrottleStore(config) : postgres,
     },
     PostgresThrottleStore,
+    LoginThrottle,
   ],
-  exports: [THROTTLE_STORE],
+  exports: [LoginThrottle],
 })
 export class ThrottleModule {}

@@ -23,6 +23,7 @@ import { SigningKeysService, SIGNING_ALGORITHM } from '../signing-keys/signing-k
 import { SecretBox } from '../crypto/secret-box';
 import { newJti } from '../crypto/random-ids';
 import type { AppEntity } from '../apps/app.entity';
+import type { ProvenLogin } from './credentials-verifier';
 
 export const STORE_TOKEN_AUDIENCE = 'file-store';
 export const STORE_TOKEN_SCOPE = 'file';
@@ -63,12 +64,15 @@ export class TokenIssuer {
     this.storeTokenKey = createSecretKey(storeTokenKeyOf(this.fileStoreKey));
   }
 
-  async issue(app: AppEntity, user: { id: number }, device?: DeviceLogin, actor?: string): Promise<TokenReply> {
+  /** `proven`: what the password check found, which the session write holds to (login-recorder.ts). */
+  async issue(app: AppEntity, proven: ProvenLogin, device?: DeviceLogin, actor?: string): Promise<TokenReply> {
+    const { user } = proven;
     const issuedAt = Math.floor(Date.now() / 1000);
     const expiresAt = issuedAt + app.tokenTtlSeconds;
     const jti = newJti();
     const recording = this.recorder.record(
-      { jti, appId: app.id, userId: user.id, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000) },
+      { jti, appId: app.id, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000) },
+      proven,
       device,
     );
     // Awaited below; should a signature throw first, its failure is not left unhandled.

@@ -103,8 +103,14 @@ export class UsersService {
     }
   }
 
-  async replacePasswordHash(userId: number, passwordHash: string): Promise<void> {
-    await this.users.update({ id: userId }, { passwordHash });
+  /**
+   * Replaces a stale password hash with an upgraded one of the same password, only while the user
+   * still has the hash that was verified: a password changed meanwhile is never written back.
+   * Not a change of standing, so the security stamp stays. True when it replaced it.
+   */
+  async replacePasswordHash(appId: string, userId: number, verifiedHash: string, upgradedHash: string): Promise<boolean> {
+    const result = await this.users.update({ appId, id: userId, passwordHash: verifiedHash }, { passwordHash: upgradedHash });
+    return result.affected === 1;
   }
 
   list(appId: string, page: number, pageSize: number): Promise<UserEntity[]> {
@@ -129,8 +135,13 @@ export class UsersService {
         const missing = ids.filter((id) => !known.has(id));
         throw new ApiError('USER_NOT_FOUND', `User does not exist: ${missing.join(', ')}`);
       }
-      await manager.update(UserEntity, { appId, id: In(ids) }, { status });
-      if (status === UserStatus.Banned) await this.sessions.revoke({ appId, userIds: ids }, manager);
+      if (status === UserStatus.Banned) {
+        // The stamp moves so that logins already past their password check issue nothing.
+        await manager.update(UserEntity, { appId, id: In(ids) }, { status, securityStamp: () => 'security_stamp + 1' });
+        await this.sessions.revoke({ appId, userIds: ids }, manager);
+      } else {
+        await manager.update(UserEntity, { appId, id: In(ids) }, { status });
+      }
     });
   }
 

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
-import { CredentialsVerifier } from '../credentials-verifier';
-import type { LoginByUsernameDto } from '../dto/login.dto';
-import type { LoginUser } from '../login-lookup';
+import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
+import { deviceClaimOf, type LoginByUsernameDto } from '../dto/login.dto';
 import { usernameKey } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
@@ -16,8 +15,8 @@ export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
     super({ usernameField: 'name', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<LoginUser> {
+  validate(request: ResolvedRequest): Promise<ProvenLogin> {
     const body = request.body as LoginByUsernameDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password, requestClientOf(request));
+    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password, requestClientOf(request), deviceClaimOf(body));
   }
 }
