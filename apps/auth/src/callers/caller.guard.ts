@@ -15,8 +15,8 @@
  * - Both headers at once: 10002.
  * - Routes open to anonymous callers ignore an unusable `access-token` (client SDKs re-send stale
  *   ones, also after logging out or deleting the account) unless an impersonation header asks for
- *   it to mean something: the login routes ignore any token; open registration still takes a valid
- *   admin token as admin.
+ *   it to mean something: the login routes ignore any token; registration on an app that allows
+ *   open registration still takes a valid admin token as admin.
  *
  * What it prevents: a token of another app acting here, a revoked admin token or session still
  * working, a stale or unknown `user_id` silently falling back to the caller's own identity, and a
@@ -63,7 +63,7 @@ export class CallerGuard implements CanActivate {
 
     const token = request.headers['access-token'];
     if (Array.isArray(token)) throw new ApiError('BAD_PARAMETER', 'access-token header is given more than once');
-    const caller = await this.callerOf(access, token, headersSent, app.id);
+    const caller = await this.callerOf(access, token, headersSent, app);
     const acting = await this.acting(app, caller, groupId, userId);
     // A user naming itself in user_id acts as itself: no impersonation, no audit row.
     const actsAsItself = caller.kind === 'user' && acting.kind === 'user' && acting.userId === caller.userId;
@@ -82,14 +82,15 @@ export class CallerGuard implements CanActivate {
   /**
    * The caller behind `access-token`. Where anonymous callers are allowed and no impersonation
    * header gives the token a meaning, an unusable one counts as none: the login routes take their
-   * identity from the body and ignore any token; open registration still honours a valid one.
+   * identity from the body and ignore any token; registration on an app open to it still honours a
+   * valid one. On an app closed to it registration needs an admin, so a bad token is refused (10008).
    */
-  private async callerOf(access: RouteAccess, token: string | undefined, headersSent: boolean, appId: string): Promise<Caller> {
+  private async callerOf(access: RouteAccess, token: string | undefined, headersSent: boolean, app: AppEntity): Promise<Caller> {
     if (!token) return ANONYMOUS;
-    if (headersSent) return this.resolve(token, appId);
+    if (headersSent) return this.resolve(token, app.id);
     if (access === 'anonymous') return ANONYMOUS;
-    if (access === 'admin-or-open') return this.resolve(token, appId).catch(anonymousIfUnusable);
-    return this.resolve(token, appId);
+    if (access === 'admin-or-open' && app.openRegistration) return this.resolve(token, app.id).catch(anonymousIfUnusable);
+    return this.resolve(token, app.id);
   }
 
   private async resolve(token: string, appId: string): Promise<Caller> {
@@ -136,7 +137,7 @@ export class CallerGuard implements CanActivate {
         return;
       case 'admin-or-open':
         if (caller.kind === 'admin' || app.openRegistration) return;
-        if (caller.kind === 'anonymous') throw new ApiError('NO_PERMISSION', 'This app does not allow open registration: an admin access-token is required');
+        if (!tokenSent) throw new ApiError('NO_PERMISSION', 'This app does not allow open registration: an admin access-token is required');
         throw new ApiError('NO_PERMISSION', 'This endpoint needs an admin access-token');
       case 'admin':
         if (caller.kind === 'admin') return;
