@@ -280,7 +280,8 @@ interface StartedService {
 /**
  * Forks bench/server.ts with the service's configuration in its environment: the database
  * (a fresh one, DATABASE_URL, or the embedded one under a temporary DATA_DIR), the argon2
- * parameters, and what the benchmark fixes (no demo seed, warnings only, a loopback port).
+ * parameters, and what the benchmark fixes (no demo seed, warnings only, a loopback port, and
+ * errors mirrored into HTTP statuses, which its rows check and its past results were taken with).
  */
 async function startService(options: Options, durations: Durations, adapter: HttpAdapterName | undefined): Promise<StartedService> {
   const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -303,6 +304,7 @@ async function startService(options: Options, durations: Durations, adapter: Htt
       MASTER_KEY,
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
+      ERROR_HTTP_STATUS: 'mirror',
       HOST: '127.0.0.1',
       PORT: '0',
       ...(adapter ? { HTTP_ADAPTER: adapter } : {}),

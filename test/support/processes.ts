@@ -5,16 +5,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { HARNESS_ERROR_MODE } from './error-mode';
 
 const ROOT = join(__dirname, '..', '..');
 const TS_NODE = ['-r', '@swc-node/register'];
 
-/** The environment of this process, without anything that would point a child at another database. */
+/**
+ * The environment of this process, without anything that would point a child at another database.
+ * Children mirror errors into HTTP statuses unless `env` says otherwise (HARNESS_ERROR_MODE says
+ * why); a variable set to undefined in `env` is left unset (the service's default).
+ */
 export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base = { ...process.env };
   delete base.DATABASE_URL;
   delete base.TEST_DATABASE_URL;
-  return { ...base, LOG_LEVEL: 'log', ...env } as NodeJS.ProcessEnv;
+  const merged: Record<string, string | undefined> = { ...base, LOG_LEVEL: 'log', ...HARNESS_ERROR_MODE, ...env };
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)) as NodeJS.ProcessEnv;
 }
 
 export interface CliResult {

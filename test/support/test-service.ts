@@ -15,6 +15,7 @@ import { UsersService, type NewUser } from '../../apps/auth/src/users/users.serv
 import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
 import type { AppEntity } from '../../apps/auth/src/apps/app.entity';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
+import { HARNESS_ERROR_MODE } from './error-mode';
 
 /** Shared by every test process, so signing keys sealed by one can be opened by another. */
 export const TEST_MASTER_KEY = '6d61737465722d6b65792d666f722d7465737473206f6e6c792d2d2d2d2d2d21';
@@ -68,7 +69,8 @@ export class TestService {
     readonly baseUrl: string,
   ) {}
 
-  static async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestService> {
+  /** `env` overrides the harness's variables; a variable set to undefined is left unset (the service's default). */
+  static async start(env: Record<string, string | undefined> = {}, options: StartOptions = {}): Promise<TestService> {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the e2e tests through jest (global-setup)');
     const config = loadServiceConfig({
@@ -77,6 +79,7 @@ export class TestService {
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
       DB_POOL_SIZE: '5',
+      ...HARNESS_ERROR_MODE,
       ...adapterEnv(),
       ...env,
     });

@@ -32,7 +32,7 @@ describe('loadServiceConfig', () => {
       embeddedDbPort: 0,
       dbPoolSize: 10,
       dbTimeoutMs: 5000,
-      errorHttpStatus: 'mirror',
+      errorHttpStatus: 'always-200',
       masterKey: undefined,
       tokenIssuer: 'im-auth',
       storeTokenTtlSeconds: 3600,
@@ -159,6 +159,11 @@ describe('loadServiceConfig', () => {
   });
 
   describe('ERROR_HTTP_STATUS', () => {
+    it("answers business errors with HTTP 200 by default, as the platform and its client SDKs expect", () => {
+      expect(loadServiceConfig({}).errorHttpStatus).toBe('always-200');
+      expect(loadServiceConfig({ ERROR_HTTP_STATUS: ' ' }).errorHttpStatus).toBe('always-200');
+    });
+
     it("accepts 'mirror' and '200'", () => {
       expect(loadServiceConfig({ ERROR_HTTP_STATUS: 'mirror' }).errorHttpStatus).toBe('mirror');
       expect(loadServiceConfig({ ERROR_HTTP_STATUS: '200' }).errorHttpStatus).toBe('always-200');

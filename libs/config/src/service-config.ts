@@ -30,6 +30,7 @@ export interface ServiceConfig {
   readonly dbPoolSize: number;
   /** Milliseconds a query or connection attempt may take before the request fails with 20000. */
   readonly dbTimeoutMs: number;
+  /** `always-200` (the default): business errors answer HTTP 200, the code in the body; `mirror`: the error's HTTP status. */
   readonly errorHttpStatus: ErrorHttpStatusMode;
   /** 32 bytes that encrypt private keys at rest; absent: kept in `dataDir/master.key`. */
   readonly masterKey: Buffer | undefined;
@@ -83,7 +84,8 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     embeddedDbPort: read.integer('EMBEDDED_DB_PORT', 0, 0, 65535),
     dbPoolSize: read.integer('DB_POOL_SIZE', 10, 1, 1000),
     dbTimeoutMs: read.integer('DB_TIMEOUT_MS', 5000, 100, 600000),
-    errorHttpStatus: read.oneOf('ERROR_HTTP_STATUS', { mirror: 'mirror', '200': 'always-200' }, 'mirror'),
+    // The platform's convention by default: its client SDKs treat any non-2xx reply as a transport failure.
+    errorHttpStatus: read.oneOf('ERROR_HTTP_STATUS', { mirror: 'mirror', '200': 'always-200' }, 'always-200'),
     masterKey: read.optionalKey('MASTER_KEY'),
     tokenIssuer: read.string('TOKEN_ISSUER', 'im-auth'),
     storeTokenTtlSeconds: read.integer('STORE_TOKEN_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),

@@ -4,8 +4,9 @@
  * the platform's envelope `{code, message, data: null}` with a code from the catalogue. Unexpected
  * errors are logged with the request id and answered without their details.
  *
- * HTTP status: mirrors the error by default; ERROR_HTTP_STATUS=200 (server-wide, or an app's own
- * override) answers business errors with 200 as the reference platform does.
+ * HTTP status: by default (ERROR_HTTP_STATUS=200) business errors answer 200, as the reference
+ * platform does and its client SDKs expect, and 5xx stay 5xx; `mirror` (server-wide, or an app's
+ * own override) answers each error's own status.
  *
  * A login dropped because its client hung up (HashingAbandoned) is not answered: nobody is left
  * to read it, and the request's log line and metrics already say it was aborted (499).

@@ -45,7 +45,7 @@ function stdout(config: ServiceConfig): DestinationStream {
     ? prettyStream({
         sync: true,
         translateTime: 'SYS:HH:MM:ss.l',
-        ignore: 'pid,hostname,context,requestId,method,route,path,status,durationMs',
+        ignore: 'pid,hostname,context,requestId,method,route,path,status,code,durationMs',
         messageFormat: '{if context}[{context}] {end}{msg}{if requestId} ({requestId}){end}',
       })
     : pino.destination({ dest: 1, sync: true });
@@ -56,7 +56,8 @@ const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /**
  * One line per request, written when its reply ends (or the client goes away): id, method, route
- * pattern, path (never the query string, which is the caller's), status, duration. Nothing is built
+ * pattern, path (never the query string, which is the caller's), status, the envelope's code (an
+ * error's code whatever HTTP status ERROR_HTTP_STATUS gives it), duration. Nothing is built
  * per request but a timestamp and a listener; the line itself only when its level is enabled.
  * Given the Node.js request and response, whichever adapter serves them (http-platform.ts).
  */
@@ -71,9 +72,10 @@ export function requestLogger(log: PinoLogger): (request: IncomingMessage, respo
       const durationMs = Date.now() - started;
       const path = requestPath(request as { url: string; originalUrl?: string });
       const aborted = !response.writableEnded;
+      const code = scope.replyCode;
       log[level](
-        { requestId: scope.requestId, method: request.method, route, path, status, durationMs, ...(aborted ? { aborted: true } : {}) },
-        `${request.method} ${path} ${status} ${durationMs}ms${aborted ? ' (aborted)' : ''}`,
+        { requestId: scope.requestId, method: request.method, route, path, status, code, durationMs, ...(aborted ? { aborted: true } : {}) },
+        `${request.method} ${path} ${status}${code !== undefined && code !== status ? ` ${code}` : ''} ${durationMs}ms${aborted ? ' (aborted)' : ''}`,
       );
     });
   };

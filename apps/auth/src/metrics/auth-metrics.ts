@@ -72,6 +72,13 @@ export class AuthMetrics {
     registers: [this.registry],
   });
 
+  readonly replyCodes = new Counter({
+    name: 'http_reply_codes_total',
+    help: 'Replies in the {code, message, data} envelope, by route pattern and code (200 success, else the error code), whatever HTTP status ERROR_HTTP_STATUS gives them',
+    labelNames: ['route', 'code'] as const,
+    registers: [this.registry],
+  });
+
   constructor(@InjectDataSource() dataSource: DataSource) {
     new Gauge({
       name: 'db_pool_connections',

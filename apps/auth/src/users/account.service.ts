@@ -19,7 +19,7 @@ import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { UserEntity } from './user.entity';
 import { isPasswordTooLong, passwordPolicyViolation } from './password-policy';
-import { actingUserId, asAdminForUser, asSelf } from './account-access';
+import { actingUserId, asAdminForUser, asSelf, auditRowAsSeenBy, type AuditRowView } from './account-access';
 import type { Principal } from '../callers/principal';
 import type { AppEntity } from '../apps/app.entity';
 import type { DeviceEntity } from '../devices/device.entity';
@@ -27,7 +27,6 @@ import { DeviceRegistry } from '../devices/device-registry';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { PasswordHasher } from '../crypto/password-hasher';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
-import type { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
 import { accountKey, ipKey, throttleSettingsOf } from '../throttle/throttle-policy';
 import type { RequestClient } from '../http/client-ip';
@@ -149,9 +148,9 @@ export class AccountService {
     });
   }
 
-  /** The calls that acted as the user through an impersonation header, newest first. */
-  impersonations(app: AppEntity, principal: Principal): Promise<ImpersonationAuditEntity[]> {
-    return this.audit.actingAs(app.id, actingUserId(principal));
+  /** The calls that acted as the user through an impersonation header, newest first, as the reader may see them. */
+  async impersonations(app: AppEntity, principal: Principal): Promise<AuditRowView[]> {
+    return (await this.audit.actingAs(app.id, actingUserId(principal))).map((row) => auditRowAsSeenBy(principal, row));
   }
 
   private checkNewPassword(app: AppEntity, password: string, field: string): void {

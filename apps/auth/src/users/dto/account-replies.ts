@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { DevicePlatform, type DeviceEntity } from '../../devices/device.entity';
-import type { ImpersonationAuditEntity } from '../../audit/impersonation-audit.entity';
+import type { AuditRowView } from '../account-access';
 
 /** One of the user's devices, in the platform's shape. */
 export class DeviceListItem {
@@ -26,8 +26,13 @@ export class ImpersonationRecord {
   @ApiProperty({ enum: ['admin', 'user'], description: 'Who really called: an admin token, or a group owner or admin' })
   caller_kind!: 'admin' | 'user';
 
-  @ApiProperty({ example: '3f0c8a52-4d8e-4b7a-9f51-1c2e3d4f5a6b', description: "The admin token's id, or the calling user's id (as a string)" })
-  caller_id!: string;
+  @ApiProperty({
+    example: '3f0c8a52-4d8e-4b7a-9f51-1c2e3d4f5a6b',
+    nullable: true,
+    type: String,
+    description: "The admin token's id, or the calling user's id (as a string); null to a user reading it when a user called",
+  })
+  caller_id!: string | null;
 
   @ApiProperty({ example: 2302128618880, nullable: true, type: Number })
   acting_user_id!: number | null;
@@ -41,13 +46,13 @@ export class ImpersonationRecord {
   @ApiProperty({ example: '/user/kick' })
   path!: string;
 
-  @ApiProperty({ example: '203.0.113.7', nullable: true, type: String })
+  @ApiProperty({ example: '203.0.113.7', nullable: true, type: String, description: "The caller's address; null to a user reading it (only an admin sees it)" })
   client_ip!: string | null;
 
   @ApiProperty({ example: 1764288000000, description: 'When, in milliseconds since the epoch (as `expire` in a token reply)' })
   at!: number;
 
-  static of(row: ImpersonationAuditEntity): ImpersonationRecord {
+  static of(row: AuditRowView): ImpersonationRecord {
     return {
       caller_kind: row.callerKind,
       caller_id: row.callerId,
