@@ -5,7 +5,7 @@
  * The reply code is the envelope's, which the success envelope and the exception filter record in
  * the request's scope: a login's outcome (10101, 10103...) is only there, since
  * ERROR_HTTP_STATUS=200 answers business errors with HTTP 200. It works on Node's request and
- * response, which is what Nest middleware gets on either HTTP adapter.
+ * response, which is what Nest middleware gets on Fastify.
  */
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
