@@ -25,7 +25,8 @@ COPY libs ./libs
 COPY apps ./apps
 RUN npm run build \
  && test -f dist/apps/auth/apps/auth/src/main.js \
- && test -f dist/apps/auth/apps/auth/src/cli/main.js
+ && test -f dist/apps/auth/apps/auth/src/cli/main.js \
+ && test -f dist/apps/auth/apps/auth/src/crypto/hashing-worker.mjs
 
 FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
 WORKDIR /app

@@ -120,6 +120,19 @@ describe('error replies', () => {
       expectError(await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType: 'application/json; charset=iso-8859-1' }), 415, 10105);
     });
 
+    it.each([['application/json; charset=UTF-16'], ['application/json; charset=utf8']])('refuses %s (the charset must be named utf-8) with 415 / 10105', async (contentType) => {
+      expectError(await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType }), 415, 10105, /UTF-8/);
+    });
+
+    it('refuses a body with a Content-Encoding with 415 / 10105', async () => {
+      expectError(await login({ rawBody: JSON.stringify(GOOD_LOGIN), headers: { 'content-encoding': 'gzip' } }), 415, 10105, /UTF-8/);
+    });
+
+    it('accepts a JSON-based type, application/*+json', async () => {
+      const reply = await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType: 'application/merge-patch+json' });
+      expect(reply.body.code).toBe(200);
+    });
+
     it('accepts application/json; charset=utf-8', async () => {
       const reply = await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType: 'application/json; charset=utf-8' });
       expect(reply.status).toBe(200);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadServiceConfig } from '../../libs/config/src';
 import { createHttpApp } from '../../apps/auth/src/http/http-app';
 import { createAppLog } from '../../apps/auth/src/logging/app-logger';
-import { TestService, TEST_MASTER_KEY, adapterEnv, expectError, type TestApp } from '../support/test-service';
+import { TestService, TEST_MASTER_KEY, expectError, type TestApp } from '../support/test-service';
 import { startServiceProcess, type RunningService } from '../support/processes';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 
@@ -121,7 +121,6 @@ describe('readiness while the database is unreachable', () => {
       DB_POOL_SIZE: '2',
       DB_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'log',
-      ...adapterEnv(),
     });
     // The app's log lines, read here instead of stdout.
     const log = createAppLog(config, { write: (line: string) => void lines.push(JSON.parse(line)) });

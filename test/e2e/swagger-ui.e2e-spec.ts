@@ -4,7 +4,7 @@
  * then logging a real user in and calling the user's endpoints with "Try it out", and finding the
  * authorization still there after a reload; and the OpenAPI document at /docs-json, checked route
  * by route against what the service enforces and the error catalogue; and the Content-Type of
- * each, which says UTF-8 on both adapters.
+ * each, which says UTF-8.
  *
  * Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`); without it the
  * tests fail and say so. The screenshot of the login goes to test-artifacts/swagger-try-it-out.png.
@@ -183,7 +183,7 @@ describe('the API docs', () => {
   });
 
   describe('the docs over HTTP', () => {
-    it('says in its Content-Type that /docs, its init script and the OpenAPI document are UTF-8, as Express sends them', async () => {
+    it('says in its Content-Type that /docs, its init script and the OpenAPI document are UTF-8', async () => {
       const expected: Record<string, string> = {
         '/docs': 'text/html; charset=utf-8',
         '/docs/': 'text/html; charset=utf-8',

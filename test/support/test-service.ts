@@ -49,15 +49,6 @@ export interface TestApp {
 }
 
 /**
- * HTTP_ADAPTER of the test run (`HTTP_ADAPTER=fastify npx jest`), for the services a test starts in
- * process; those started as processes inherit it with the rest of the environment.
- */
-export function adapterEnv(): Record<string, string> {
-  const adapter = process.env.HTTP_ADAPTER;
-  return adapter ? { HTTP_ADAPTER: adapter } : {};
-}
-
-/**
  * Note: Passport keeps its strategies in one process-wide registry, so a second TestService in the
  * same test file takes over the login strategies; keep both open until afterAll and close them
  * together, or the first one's logins fail once the second is closed.
@@ -80,7 +71,6 @@ export class TestService {
       LOG_LEVEL: 'warn',
       DB_POOL_SIZE: '5',
       ...HARNESS_ERROR_MODE,
-      ...adapterEnv(),
       ...env,
     });
     const lines = options.logLines;

@@ -26,7 +26,6 @@ describe('loadServiceConfig', () => {
       nodeEnv: 'development',
       host: '0.0.0.0',
       port: 3000,
-      httpAdapter: 'fastify',
       databaseUrl: undefined,
       dataDir: resolve('./data'),
       embeddedDbPort: 0,
@@ -174,20 +173,6 @@ describe('loadServiceConfig', () => {
         expect(configErrorOf({ ERROR_HTTP_STATUS: value }).problems).toEqual([
           `ERROR_HTTP_STATUS="${value}" is not one of: 200, mirror`,
         ]);
-      }
-    });
-  });
-
-  describe('HTTP_ADAPTER', () => {
-    it("accepts 'fastify' (the default: half the HTTP stack's CPU, docs/performance.md) and 'express'", () => {
-      expect(loadServiceConfig({}).httpAdapter).toBe('fastify');
-      expect(loadServiceConfig({ HTTP_ADAPTER: 'express' }).httpAdapter).toBe('express');
-      expect(loadServiceConfig({ HTTP_ADAPTER: ' fastify ' }).httpAdapter).toBe('fastify');
-    });
-
-    it('refuses anything else, naming the variable', () => {
-      for (const value of ['Fastify', 'koa', 'true']) {
-        expect(configErrorOf({ HTTP_ADAPTER: value }).problems).toEqual([`HTTP_ADAPTER="${value}" is not one of: express, fastify`]);
       }
     });
   });

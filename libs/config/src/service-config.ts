@@ -7,9 +7,6 @@ import { resolve } from 'node:path';
 
 export type ErrorHttpStatusMode = 'mirror' | 'always-200';
 
-/** The HTTP server under Nest: Express or Fastify, with the same external behaviour. */
-export type HttpAdapterKind = 'express' | 'fastify';
-
 export interface Argon2Parameters {
   /** Memory in KiB. */
   readonly memoryCost: number;
@@ -21,7 +18,6 @@ export interface ServiceConfig {
   readonly nodeEnv: string;
   readonly host: string;
   readonly port: number;
-  readonly httpAdapter: HttpAdapterKind;
   /** Absent: the embedded PostgreSQL under `dataDir` is used. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -47,7 +43,7 @@ export interface ServiceConfig {
   readonly seedDemo: boolean;
   /**
    * Proxies whose X-Forwarded-For is believed when finding a client's IP (addresses or CIDR
-   * ranges, as Express's `trust proxy` and Fastify's `trustProxy` take them); empty: the socket's address is the client.
+   * ranges, as Fastify's `trustProxy` takes them); empty: the socket's address is the client.
    */
   readonly trustedProxies: string[];
   /** Origins allowed by CORS; empty: no cross-origin browser calls. */
@@ -78,7 +74,6 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     nodeEnv: read.string('NODE_ENV', 'development'),
     host: read.string('HOST', '0.0.0.0'),
     port: read.integer('PORT', 3000, 0, 65535),
-    httpAdapter: read.oneOf<HttpAdapterKind>('HTTP_ADAPTER', { express: 'express', fastify: 'fastify' }, 'fastify'),
     databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: resolve(read.string('DATA_DIR', './data')),
     embeddedDbPort: read.integer('EMBEDDED_DB_PORT', 0, 0, 65535),

@@ -5,7 +5,7 @@
  * The reply code is the envelope's, which the success envelope and the exception filter record in
  * the request's scope: an error's code (10101, 10103...) is only there, since ERROR_HTTP_STATUS=200
  * (the default) answers business errors with HTTP 200; every enveloped reply is counted by it. It
- * works on Node's request and response, which is what Nest middleware gets on either HTTP adapter.
+ * works on Node's request and response, which is what Nest middleware gets on Fastify.
  */
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
