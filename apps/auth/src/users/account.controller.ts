@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ErrorName } from '@app/contract';
 import { AccountService } from './account.service';
 import { ChangePasswordDto, DeleteUserDto, DeviceSnBody, DeviceSnQuery, SetPasswordDto, deviceSnOf, requiredDeviceSnOf } from './dto/account.dto';
@@ -87,8 +87,9 @@ export class AccountController {
     summary: 'Remove one of the user\'s devices',
     description:
       'device_sn (required) in the JSON body, as the platform\'s web SDK sends it, or in the query; in both, they must agree. ' +
-      `Its sessions are revoked and the device is forgotten with its push token. ${ACTING_FOR}`,
+      `Its sessions are revoked and the device is forgotten with its push token and vendor push binding. ${ACTING_FOR}`,
   })
+  @ApiBody({ type: DeviceSnBody, required: false })
   @ApiEnvelope('boolean')
   @ApiErrors(...CALLER_ERRORS)
   async removeDevice(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeviceSnBody, @Query() query: DeviceSnQuery): Promise<boolean> {
@@ -103,8 +104,10 @@ export class AccountController {
     description:
       'device_sn in the JSON body, as the platform\'s web SDK sends it, or in the query; in both, they must agree. ' +
       'The sessions of the device (without device_sn: every session of the user) are revoked and each device gets a new push ' +
-      `token, so the old one stops working; the devices stay registered with their device_sn. ${ACTING_FOR}`,
+      'token, so the old one stops working, and loses its vendor push binding (POST /user/token/bind); ' +
+      `the devices stay registered with their device_sn. ${ACTING_FOR}`,
   })
+  @ApiBody({ type: DeviceSnBody, required: false })
   @ApiEnvelope('boolean')
   @ApiErrors(...CALLER_ERRORS)
   async kick(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeviceSnBody, @Query() query: DeviceSnQuery): Promise<boolean> {

@@ -3,13 +3,11 @@
  * absurd input early: the password policy (../password-policy.ts) has the real limits.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ApiError } from '@app/contract';
+import { DEVICE_SN_MAX, IsDeviceSnField } from '../../devices/device-sn.field';
 
 const PASSWORD_FIELD_MAX = 4096;
-/** device_sn is the platform's int32. */
-const DEVICE_SN_MAX = 2 ** 31 - 1;
 
 export class ChangePasswordDto {
   @ApiProperty({ example: 'correct horse battery', format: 'password', description: 'The current password' })
@@ -49,24 +47,15 @@ export class DeleteUserDto {
 export class DeviceSnQuery {
   @ApiPropertyOptional({ example: 1, minimum: 1, maximum: DEVICE_SN_MAX, description: "The device's serial number (GET /user/device/list); here or in the JSON body" })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(DEVICE_SN_MAX)
+  @IsDeviceSnField()
   device_sn?: number;
 }
 
-/**
- * `{"device_sn": 2}`, as the platform's web SDK sends it: a JSON number, or a decimal string (a
- * value taken from a form field) read as one.
- */
+/** `{"device_sn": 2}`, as the platform's web SDK sends it. */
 export class DeviceSnBody {
   @ApiPropertyOptional({ example: 2, minimum: 1, maximum: DEVICE_SN_MAX, description: "The device's serial number (GET /user/device/list); here or in the query" })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]{1,10}$/.test(value) ? Number(value) : value))
-  @IsInt()
-  @Min(1)
-  @Max(DEVICE_SN_MAX)
+  @IsDeviceSnField()
   device_sn?: number;
 }
 
