@@ -82,7 +82,8 @@ describe('the web SDK’s device calls', () => {
 
     it('reads a decimal string as the number, and answers 10002 for anything else that is not a device_sn', async () => {
       const { phone, tablet, web } = await signedInEverywhere();
-      for (const bad of [0, -1, 1.5, 2 ** 31, 'one', true, [1]]) {
+      // null too: read as absent, it would sign out every device.
+      for (const bad of [0, -1, 1.5, 2 ** 31, 'one', true, [1], null]) {
         expect(await web.post('/user/kick', { device_sn: bad })).toMatchObject({ ok: false, code: 10002, message: expect.stringMatching(/device_sn/) });
       }
       expect(await web.post('/user/kick', { device_sn: 9 })).toMatchObject({ ok: false, code: 10002, message: expect.stringMatching(/no device with device_sn 9/) });

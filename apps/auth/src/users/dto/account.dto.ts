@@ -3,7 +3,7 @@
  * absurd input early: the password policy (../password-policy.ts) has the real limits.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsDefined, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { ApiError } from '@app/contract';
 import { DEVICE_SN_MAX, IsDeviceSnField } from '../../devices/device-sn.field';
 
@@ -51,10 +51,13 @@ export class DeviceSnQuery {
   device_sn?: number;
 }
 
-/** `{"device_sn": 2}`, as the platform's web SDK sends it. */
+/**
+ * `{"device_sn": 2}`, as the platform's web SDK sends it. A null device_sn is refused rather than
+ * read as absent: on a kick, absent means every device.
+ */
 export class DeviceSnBody {
   @ApiPropertyOptional({ example: 2, minimum: 1, maximum: DEVICE_SN_MAX, description: "The device's serial number (GET /user/device/list); here or in the query" })
-  @IsOptional()
+  @ValidateIf((body: DeviceSnBody) => body.device_sn !== undefined)
   @IsDeviceSnField()
   device_sn?: number;
 }
@@ -64,7 +67,7 @@ export class DeviceSnBody {
  * query (the platform's server docs): either will do, both must agree. Undefined in neither.
  */
 export function deviceSnOf(body: DeviceSnBody, query: DeviceSnQuery): number | undefined {
-  const fromBody = body.device_sn ?? undefined;
+  const fromBody = body.device_sn;
   const fromQuery = query.device_sn ?? undefined;
   if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery) {
     throw new ApiError('BAD_PARAMETER', `device_sn is ${fromBody} in the body but ${fromQuery} in the query`);
