@@ -365,8 +365,8 @@ describe('the user account endpoints', () => {
         ],
       );
       expected = [
-        { device_sn: 1, platform: 1, user_agent: IPHONE, user_id: user.id },
-        { device_sn: 2, platform: 2, user_agent: ANDROID, user_id: user.id },
+        { device_sn: 1, platform: 1, user_agent: IPHONE, user_id: user.id, push_binding: null },
+        { device_sn: 2, platform: 2, user_agent: ANDROID, user_id: user.id, push_binding: null },
       ];
     });
 
@@ -408,7 +408,7 @@ describe('the user account endpoints', () => {
       await expectRevoked(phoneAgain.token);
       await expectAlive(laptop.token);
       expect(await revokedAmong([phone.jti, phoneAgain.jti, laptop.jti])).toEqual([phone.jti, phoneAgain.jti].sort());
-      expectOk(await deviceList({ token: laptop.token }), [{ device_sn: 2, platform: 1, user_agent: IPHONE, user_id: user.id }]);
+      expectOk(await deviceList({ token: laptop.token }), [{ device_sn: 2, platform: 1, user_agent: IPHONE, user_id: user.id, push_binding: null }]);
       const pushTokens = (await devicesOf(user)).map((device) => device.pushToken);
       expect(pushTokens).toEqual([laptop.push_token]);
     });

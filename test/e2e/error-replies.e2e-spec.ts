@@ -169,7 +169,7 @@ describe('error replies', () => {
     });
 
     it('reads a POST without a body as {} and names the first missing field (400 / 10002)', async () => {
-      expectError(await login({}), 400, 10002, /name is required/);
+      expectError(await login({}), 400, 10002, /name or mobile is required/);
     });
   });
 

@@ -198,7 +198,7 @@ describe('the token routes', () => {
       ['a missing password', '/token/user', { name: 'alice_01' }, /password is required/],
       ['a numeric password', '/token/user', { name: 'alice_01', password: 12345678 }, /password must be a string/],
       ['an empty password', '/token/user', { name: 'alice_01', password: '' }, /password should not be empty/],
-      ['a missing name', '/token/user', { password: PASSWORD }, /name is required/],
+      ['a missing name and mobile', '/token/user', { password: PASSWORD }, /name or mobile is required/],
       ['a null login_name', '/token/login', { login_name: null, password: PASSWORD }, /login_name is required/],
       ['an array login_name', '/token/login', { login_name: ['alice_01'], password: PASSWORD }, /login_name must be a string/],
       ['a device_guid with spaces', '/token/user', { name: 'alice_01', password: PASSWORD, device_guid: 'a b' }, /device_guid/],

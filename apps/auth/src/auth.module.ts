@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { DemoModule } from './demo/demo.module';
+import { DiscoveryModule } from './discovery/discovery.module';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
 import { createValidationPipe } from './http/validation';
@@ -47,6 +48,7 @@ export class AuthModule implements NestModule {
         GroupsModule,
         AuditModule,
         DemoModule,
+        DiscoveryModule,
         HealthModule,
         ...(config.metricsEnabled ? [MetricsModule] : []),
       ],

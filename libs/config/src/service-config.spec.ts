@@ -46,6 +46,7 @@ describe('loadServiceConfig', () => {
       redisUrl: undefined,
       logLevel: 'log',
       metricsEnabled: true,
+      sdkDiscovery: { publicUrl: 'http://localhost:3000', webimUrls: [], rtcUrls: [] },
     };
     expect(loadServiceConfig({})).toEqual(expected);
   });
@@ -173,6 +174,37 @@ describe('loadServiceConfig', () => {
         expect(configErrorOf({ ERROR_HTTP_STATUS: value }).problems).toEqual([
           `ERROR_HTTP_STATUS="${value}" is not one of: 200, mirror`,
         ]);
+      }
+    });
+  });
+
+  describe('the URLs GET /app_dns hands the SDKs', () => {
+    it('defaults PUBLIC_URL to localhost on PORT', () => {
+      expect(loadServiceConfig({ PORT: '8080' }).sdkDiscovery.publicUrl).toBe('http://localhost:8080');
+    });
+
+    it('reads PUBLIC_URL and the comma-separated WEBIM_URLS and RTC_URLS, without trailing slashes', () => {
+      const config = loadServiceConfig({
+        PUBLIC_URL: 'https://chat.example.com/auth/',
+        WEBIM_URLS: 'https://im1.example.com, https://im2.example.com:8443/',
+        RTC_URLS: 'https://rtc.example.com',
+      });
+      expect(config.sdkDiscovery).toEqual({
+        publicUrl: 'https://chat.example.com/auth',
+        webimUrls: ['https://im1.example.com', 'https://im2.example.com:8443'],
+        rtcUrls: ['https://rtc.example.com'],
+      });
+    });
+
+    it('refuses what is not a plain http(s) URL, and more than one PUBLIC_URL, naming the variable', () => {
+      for (const [name, value] of [
+        ['PUBLIC_URL', 'chat.example.com'],
+        ['PUBLIC_URL', 'https://a.example.com,https://b.example.com'],
+        ['WEBIM_URLS', 'wss://im.example.com'],
+        ['RTC_URLS', 'https://user:pw@rtc.example.com'],
+        ['RTC_URLS', 'https://rtc.example.com/?x=1'],
+      ]) {
+        expect(configErrorOf({ [name]: value }).problems).toEqual([expect.stringMatching(new RegExp(`^${name}\\b`))]);
       }
     });
   });

@@ -53,6 +53,16 @@ export interface ServiceConfig {
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
   readonly metricsEnabled: boolean;
+  /** The URLs `GET /app_dns` hands the platform's SDKs: this service's, and the IM socket and RTC servers'. */
+  readonly sdkDiscovery: SdkDiscoveryUrls;
+}
+
+export interface SdkDiscoveryUrls {
+  /** Where clients reach this service (`ratel`); unset: http://localhost:PORT. No trailing slash. */
+  readonly publicUrl: string;
+  /** The IM socket servers (`webim`) and RTC servers (`rtc`): other services, none by default. */
+  readonly webimUrls: string[];
+  readonly rtcUrls: string[];
 }
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -69,11 +79,12 @@ type Env = Record<string, string | undefined>;
 export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
+  const port = read.integer('PORT', 3000, 0, 65535);
 
   const config: ServiceConfig = {
     nodeEnv: read.string('NODE_ENV', 'development'),
     host: read.string('HOST', '0.0.0.0'),
-    port: read.integer('PORT', 3000, 0, 65535),
+    port,
     databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: resolve(read.string('DATA_DIR', './data')),
     embeddedDbPort: read.integer('EMBEDDED_DB_PORT', 0, 0, 65535),
@@ -103,6 +114,11 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
       'log',
     ),
     metricsEnabled: read.boolean('METRICS_ENABLED', true),
+    sdkDiscovery: {
+      publicUrl: read.httpUrls('PUBLIC_URL', 1)[0] ?? `http://localhost:${port}`,
+      webimUrls: read.httpUrls('WEBIM_URLS'),
+      rtcUrls: read.httpUrls('RTC_URLS'),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -169,6 +185,30 @@ class EnvReader {
     }
     this.problems.push(`${name} is not a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
     return undefined;
+  }
+
+  /**
+   * Comma-separated http(s) URLs of public endpoints (so a bad one is echoed), without credentials,
+   * query or fragment; returned without a trailing slash.
+   */
+  httpUrls(name: string, max = Infinity): string[] {
+    const items = this.list(name);
+    if (items.length > max) this.problems.push(`${name} takes ${max === 1 ? 'one URL' : `at most ${max} URLs`}`);
+    const urls: string[] = [];
+    for (const item of items.slice(0, max)) {
+      let url: URL | undefined;
+      try {
+        url = new URL(item);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
+        this.problems.push(`${name}: "${item}" is not an http:// or https:// URL without credentials, query or fragment`);
+        continue;
+      }
+      urls.push(url.href.replace(/\/+$/, ''));
+    }
+    return urls;
   }
 
   optionalKey(name: string): Buffer | undefined {

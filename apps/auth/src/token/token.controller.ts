@@ -57,7 +57,10 @@ export class TokenController {
   @Post('user')
   @HttpCode(200)
   @UseGuards(ValidatedBody(LoginByUsernameDto), AuthGuard('username'))
-  @ApiOperation({ summary: 'Get a user token by username and password' })
+  @ApiOperation({
+    summary: 'Get a user token by username or mobile number, and password',
+    description: "Send exactly one of name and mobile; a mobile number is read as on /token/login (E.164, or national in the app's default region).",
+  })
   @ApiBody({ type: LoginByUsernameDto })
   @ApiEnvelope(TokenReply)
   @ApiErrors(...LOGIN_ERRORS)

@@ -2,7 +2,16 @@ import { ApiProperty } from '@nestjs/swagger';
 import { DevicePlatform, type DeviceEntity } from '../../devices/device.entity';
 import type { AuditRowView } from '../account-access';
 
-/** One of the user's devices, in the platform's shape. */
+/** A device's vendor push binding, without the token itself. */
+export class VendorPushBindingItem {
+  @ApiProperty({ example: 'apns-production', description: "The name of the app's push credentials the token was bound with (notifier_name)" })
+  notifier_name!: string;
+
+  @ApiProperty({ example: 1764288000000, description: 'When it was bound, in milliseconds since the epoch' })
+  bound_at!: number;
+}
+
+/** One of the user's devices, in the platform's shape, with its vendor push binding. */
 export class DeviceListItem {
   @ApiProperty({ example: 1, description: "The device's serial number among the user's devices (int32)" })
   device_sn!: number;
@@ -16,8 +25,18 @@ export class DeviceListItem {
   @ApiProperty({ example: 2302128618880 })
   user_id!: number;
 
+  @ApiProperty({ type: VendorPushBindingItem, nullable: true, description: 'The vendor push token bound by POST /user/token/bind; null: none' })
+  push_binding!: VendorPushBindingItem | null;
+
   static of(device: DeviceEntity): DeviceListItem {
-    return { device_sn: device.deviceSn, platform: device.platform, user_agent: device.userAgent, user_id: device.userId };
+    const bound = device.vendorPushNotifier !== null && device.vendorPushBoundAt !== null;
+    return {
+      device_sn: device.deviceSn,
+      platform: device.platform,
+      user_agent: device.userAgent,
+      user_id: device.userId,
+      push_binding: bound ? { notifier_name: device.vendorPushNotifier!, bound_at: device.vendorPushBoundAt!.getTime() } : null,
+    };
   }
 }
 
