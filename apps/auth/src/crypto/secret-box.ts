@@ -6,9 +6,10 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { ensurePrivateDirectory } from '@app/persistence';
 
 const VERSION = 'v1';
 
@@ -44,7 +45,7 @@ export class SecretBox {
   private keyFromDataDir(config: ServiceConfig): Buffer {
     const file = join(config.dataDir, 'master.key');
     if (!existsSync(file)) {
-      mkdirSync(config.dataDir, { recursive: true });
+      ensurePrivateDirectory(config.dataDir);
       writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
       if (config.nodeEnv === 'production') {
         this.logger.warn(`MASTER_KEY is not set: created ${file}; set MASTER_KEY from a secret store instead`);
