@@ -12,6 +12,6 @@ export function ensurePrivateDirectory(dir: string): void {
   try {
     chmodSync(dir, 0o700);
   } catch (error) {
-    throw new Error(`${dir} is open to other users and cannot be made private (mode 0700): ${(error as Error).message}`);
+    throw new Error(`${dir} is open to other users and cannot be made private (mode 0700): ${(error as Error).message}`, { cause: error });
   }
 }
