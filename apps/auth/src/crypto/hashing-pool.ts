@@ -90,10 +90,12 @@ export class HashingAbandoned extends Error {
 
 /** Who a job is for: the client the queue is shared out by, and whether it has hung up. */
 export interface HashingClient {
-  /** Its address: jobs with the same one take their turns together. */
-  readonly ip: string;
+  /** Its address: jobs with the same one take their turns together (none: work done for no request). */
+  readonly ip?: string;
   /** True once nobody waits for the answer any more; asked when the job's turn comes, not before. */
   readonly gone?: () => boolean;
+  /** Told when a worker takes the job: what follows is the hash's own time, not the wait for a worker. */
+  readonly started?: () => void;
 }
 
 /** The client of jobs that name none (work done for no request: the CLI, the demo seed): they share one turn. */
@@ -106,6 +108,7 @@ interface Request {
   job: Job;
   client: string;
   abandoned?: () => boolean;
+  started?: () => void;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
@@ -181,7 +184,7 @@ export class HashingPool {
   private run(job: Job, client?: HashingClient): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new HashingUnavailable('The hashing pool is closed'));
-      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, resolve, reject };
+      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, started: client?.started, resolve, reject };
       if (this.queued >= this.maxQueued && this.idle.length === 0) {
         this.dropAbandoned();
         if (this.queued >= this.maxQueued) {
@@ -276,6 +279,7 @@ export class HashingPool {
         continue;
       }
       worker.request = request;
+      request.started?.();
       worker.thread.ref(); // work in progress keeps the process alive
     }
   }
