@@ -28,7 +28,7 @@ describe('loadServiceConfig', () => {
       port: 3000,
       databaseUrl: undefined,
       dataDir: resolve('./data'),
-      embeddedDbPort: 0,
+      allowEmbeddedDb: false,
       dbPoolSize: 10,
       dbTimeoutMs: 5000,
       errorHttpStatus: 'always-200',
@@ -103,6 +103,35 @@ describe('loadServiceConfig', () => {
   it('turns the metrics endpoint off with METRICS_ENABLED=false', () => {
     expect(loadServiceConfig({ METRICS_ENABLED: 'false' }).metricsEnabled).toBe(false);
     expect(loadServiceConfig({ METRICS_ENABLED: 'on' }).metricsEnabled).toBe(true);
+  });
+
+  describe('the embedded database and the demo', () => {
+    it('seeds the demo by default only on the embedded database outside production', () => {
+      expect(loadServiceConfig({}).seedDemo).toBe(true);
+      expect(loadServiceConfig({ NODE_ENV: 'test' }).seedDemo).toBe(true);
+      expect(loadServiceConfig({ DATABASE_URL: 'postgres://db/auth' }).seedDemo).toBe(false);
+      expect(loadServiceConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/auth' }).seedDemo).toBe(false);
+      expect(loadServiceConfig({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB: 'true' }).seedDemo).toBe(false);
+    });
+
+    it('seeds it on a server database when asked, outside production', () => {
+      expect(loadServiceConfig({ DATABASE_URL: 'postgres://db/auth', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+      expect(loadServiceConfig({ SEED_DEMO: 'false' }).seedDemo).toBe(false);
+    });
+
+    it('refuses the demo in production, even when asked', () => {
+      expect(configErrorOf({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/auth', SEED_DEMO: 'true' }).problems).toEqual([
+        expect.stringMatching(/^SEED_DEMO=true is refused when NODE_ENV=production/),
+      ]);
+    });
+
+    it('refuses the embedded database in production unless ALLOW_EMBEDDED_DB=true', () => {
+      expect(configErrorOf({ NODE_ENV: 'production' }).problems).toEqual([
+        expect.stringMatching(/^DATABASE_URL is required when NODE_ENV=production .*ALLOW_EMBEDDED_DB=true/),
+      ]);
+      expect(loadServiceConfig({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB: 'true' })).toMatchObject({ databaseUrl: undefined, allowEmbeddedDb: true });
+      expect(loadServiceConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/auth' }).databaseUrl).toBe('postgres://db/auth');
+    });
   });
 
   describe('DATABASE_URL', () => {

@@ -20,9 +20,10 @@ export interface ServiceConfig {
   readonly port: number;
   /** Absent: the embedded PostgreSQL under `dataDir` is used. */
   readonly databaseUrl: string | undefined;
+  /** The embedded database, master.key (without MASTER_KEY) and the demo's secrets: kept mode 0700. */
   readonly dataDir: string;
-  /** Port of the embedded PostgreSQL's socket server (0: any free port). */
-  readonly embeddedDbPort: number;
+  /** Under NODE_ENV=production the embedded database is refused unless this says it is meant. */
+  readonly allowEmbeddedDb: boolean;
   readonly dbPoolSize: number;
   /** Milliseconds a query or connection attempt may take before the request fails with 20000. */
   readonly dbTimeoutMs: number;
@@ -40,6 +41,10 @@ export interface ServiceConfig {
   /** Longest password accepted anywhere, in characters; longer ones are refused before hashing. */
   readonly passwordMaxLength: number;
   readonly bodyLimitBytes: number;
+  /**
+   * Create the demo app (open registration, an admin token in a file) on a first start. Only the
+   * local default seeds it unless asked: the embedded database, outside production; never in production.
+   */
   readonly seedDemo: boolean;
   /**
    * Proxies whose X-Forwarded-For is believed when finding a client's IP (addresses or CIDR
@@ -87,7 +92,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     port,
     databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: resolve(read.string('DATA_DIR', './data')),
-    embeddedDbPort: read.integer('EMBEDDED_DB_PORT', 0, 0, 65535),
+    allowEmbeddedDb: read.boolean('ALLOW_EMBEDDED_DB', false),
     dbPoolSize: read.integer('DB_POOL_SIZE', 10, 1, 1000),
     dbTimeoutMs: read.integer('DB_TIMEOUT_MS', 5000, 100, 600000),
     // The platform's convention by default: its client SDKs treat any non-2xx reply as a transport failure.
@@ -104,7 +109,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     hashingQueuePerWorker: read.integer('HASHING_QUEUE_PER_WORKER', 64, 1, 100000),
     passwordMaxLength: read.integer('PASSWORD_MAX_LENGTH', 256, 8, 4096),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
-    seedDemo: read.boolean('SEED_DEMO', true),
+    seedDemo: false, // below: its default depends on NODE_ENV and DATABASE_URL
     trustedProxies: read.list('TRUSTED_PROXIES'),
     corsOrigins: read.list('CORS_ORIGINS'),
     redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
@@ -121,8 +126,15 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     },
   };
 
+  const production = config.nodeEnv === 'production';
+  if (production && config.databaseUrl === undefined && !config.allowEmbeddedDb) {
+    problems.push('DATABASE_URL is required when NODE_ENV=production (or set ALLOW_EMBEDDED_DB=true to keep the data in the embedded database under DATA_DIR)');
+  }
+  const seedDemo = read.boolean('SEED_DEMO', config.databaseUrl === undefined && !production);
+  if (production && seedDemo) problems.push('SEED_DEMO=true is refused when NODE_ENV=production: the demo app has open registration and an admin token in a file');
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return { ...config, seedDemo };
 }
 
 class EnvReader {

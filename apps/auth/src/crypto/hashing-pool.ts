@@ -59,10 +59,12 @@ export class HashingAbandoned extends Error {
 
 /** Who a job is for: the client the queue is shared out by, and whether it has hung up. */
 export interface HashingClient {
-  /** Its address: jobs with the same one take their turns together. */
-  readonly ip: string;
+  /** Its address: jobs with the same one take their turns together (none: work done for no request). */
+  readonly ip?: string;
   /** True once nobody waits for the answer any more; asked when the job's turn comes, not before. */
   readonly gone?: () => boolean;
+  /** Told when a worker takes the job: what follows is the hash's own time, not the wait for a worker. */
+  readonly started?: () => void;
 }
 
 /** The client of jobs that name none (work done for no request: the CLI, the demo seed): they share one turn. */
@@ -76,6 +78,7 @@ interface Request {
   job: HashingJob;
   client: string;
   abandoned?: () => boolean;
+  started?: () => void;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
@@ -146,7 +149,7 @@ export class HashingPool {
   private run(job: HashingJob, client?: HashingClient): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new HashingUnavailable('The hashing pool is closed'));
-      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, resolve, reject };
+      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, started: client?.started, resolve, reject };
       if (this.queue.size >= this.maxQueued && this.idle.length === 0) {
         // A full queue first sheds the jobs nobody waits for: hung-up clients must not hold places.
         for (const dropped of this.queue.removeWhere((waiting) => waiting.abandoned?.() === true)) dropped.reject(new HashingAbandoned());
@@ -187,6 +190,7 @@ export class HashingPool {
         continue;
       }
       worker.request = request;
+      request.started?.();
       worker.thread.ref(); // work in progress keeps the process alive
     }
   }

@@ -7,9 +7,10 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { ensurePrivateDirectory } from '@app/persistence';
 
 const VERSION = 'v1';
 
@@ -58,7 +59,7 @@ export class SecretBox {
 
   /** Creates `file` with a new key; false when another process (the CLI starting beside the service) made it first. */
   private generateKeyFile(dataDir: string, file: string): boolean {
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDirectory(dataDir);
     try {
       writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
       return true;
