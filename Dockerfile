@@ -8,8 +8,9 @@
 #
 #   docker build -t im-auth .
 #   docker run -p 3000:3000 -e MASTER_KEY="$(openssl rand -hex 32)" -e DATABASE_URL=postgresql://... im-auth
-# Without DATABASE_URL the service keeps an embedded PostgreSQL (PGlite) under /app/data: mount a
-# volume there (-v im-auth-data:/app/data) or it is lost with the container.
+# The image runs with NODE_ENV=production, which needs DATABASE_URL. To keep an embedded PostgreSQL
+# (PGlite) under /app/data instead, say so with -e ALLOW_EMBEDDED_DB=true and mount a volume there
+# (-v im-auth-data:/app/data) or it is lost with the container.
 
 ARG NODE_VERSION=20
 
@@ -25,7 +26,8 @@ COPY libs ./libs
 COPY apps ./apps
 RUN npm run build \
  && test -f dist/apps/auth/apps/auth/src/main.js \
- && test -f dist/apps/auth/apps/auth/src/cli/main.js
+ && test -f dist/apps/auth/apps/auth/src/cli/main.js \
+ && test -f dist/apps/auth/apps/auth/src/crypto/hashing-worker.mjs
 
 FROM node:${NODE_VERSION}-bookworm-slim AS prod-deps
 WORKDIR /app
@@ -40,7 +42,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN install -d -m 0700 -o node -g node /app/data
 USER node
 
 EXPOSE 3000

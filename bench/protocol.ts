@@ -56,13 +56,8 @@ export interface DatabaseRoundTrip {
   readonly idleMs: number;
 }
 
-/** What `--adapter` chooses between; passed to the service as HTTP_ADAPTER. */
-export type HttpAdapterName = 'express' | 'fastify';
-
 export interface ServiceReady {
   readonly port: number;
-  /** The adapter the service actually runs on (`getHttpAdapter().getType()`). */
-  readonly adapter: HttpAdapterName;
   readonly appId: string;
   /** An admin access-token of the app, for POST /token/introspect. */
   readonly adminToken: string;
@@ -112,24 +107,12 @@ export type ServiceMessage =
   | { readonly type: 'ready'; readonly service: ServiceReady }
   | { readonly type: 'window'; readonly window: ServiceWindow }
   | { readonly type: 'settled'; readonly waitedMs: number }
-  /** The service cannot run on the HTTP adapter asked for (HTTP_ADAPTER): the run for it is impossible, not broken. */
-  | { readonly type: 'adapter-unavailable'; readonly adapter: HttpAdapterName; readonly reason: string }
   | { readonly type: 'failed'; readonly message: string };
 
 /** The service process reported that it could not start or go on; the message says why. */
 export class ServiceFailed extends Error {
   constructor(reason: string) {
     super(`The service failed: ${reason}`);
-  }
-}
-
-/** The service reported that it cannot use the HTTP adapter asked for. */
-export class AdapterUnavailable extends Error {
-  constructor(
-    readonly adapter: HttpAdapterName,
-    readonly reason: string,
-  ) {
-    super(`HTTP_ADAPTER=${adapter}: ${reason}`);
   }
 }
 
@@ -159,15 +142,14 @@ export class ServiceChannel {
     if (this.child.connected) this.child.send(message);
   }
 
-  /** The next message of this type; rejects on 'failed' or 'adapter-unavailable', on exit, or after `timeoutMs`. */
+  /** The next message of this type; rejects on 'failed', on exit, or after `timeoutMs`. */
   async next<T extends ServiceMessage['type']>(type: T, timeoutMs: number): Promise<Reply<T>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const index = this.inbox.findIndex((message) => message.type === type || message.type === 'failed' || message.type === 'adapter-unavailable');
+      const index = this.inbox.findIndex((message) => message.type === type || message.type === 'failed');
       if (index >= 0) {
         const [message] = this.inbox.splice(index, 1);
         if (message.type === 'failed') throw new ServiceFailed(message.message);
-        if (message.type === 'adapter-unavailable') throw new AdapterUnavailable(message.adapter, message.reason);
         return message as Reply<T>;
       }
       if (this.exitCode !== undefined) throw new Error(`the service exited (${this.exitCode}) before sending '${type}'`);

@@ -3,7 +3,7 @@
  * into docs/performance.md as is) and the targets from the issue, each judged met or not met with
  * the figures that decide it.
  */
-import type { Argon2Params, DatabaseRoundTrip, HashOnlyLine, HttpAdapterName, ServiceReady } from './protocol';
+import type { Argon2Params, DatabaseRoundTrip, HashOnlyLine, ServiceReady } from './protocol';
 import { CONTRAST_CONCURRENCY, hashesPerRequest, type Route, type RowKind } from './rows';
 import type { VerificationResult } from './verification';
 
@@ -74,8 +74,6 @@ export function lineAgainLine(start: HashOnlyLine, end: HashOnlyLine): string {
 export interface BenchResults {
   readonly startedAt: string;
   readonly mode: 'full' | 'quick';
-  /** The HTTP adapter the service ran on (HTTP_ADAPTER, checked against the running service). */
-  readonly adapter: HttpAdapterName;
   readonly machine: {
     readonly cpuModel: string;
     readonly cores: number;
@@ -97,29 +95,6 @@ export interface BenchResults {
   readonly rows: RowResult[];
   readonly targets: TargetCheck[];
   readonly totalSeconds: number;
-}
-
-/** `--adapter both`: one run per adapter, and the comparison (or why there is none). */
-export interface AdapterComparison {
-  readonly adapters: HttpAdapterName[];
-  readonly runs: BenchResults[];
-  readonly frameworkComparison:
-    | { readonly measured: true; readonly lines: ComparisonLine[] }
-    | { readonly measured: false; readonly reason: string };
-}
-
-export interface ComparisonLine {
-  readonly figure: string;
-  readonly express: number;
-  readonly fastify: number;
-}
-
-/** What is printed when the service cannot run on Fastify: the reason it gave. */
-export function fastifyNotMeasured(reason: string): string {
-  return (
-    `Express vs Fastify: not measured: the service cannot run on Fastify here (${reason}). ` +
-    'The "pipeline only" row bounds what any adapter could save per request.'
-  );
 }
 
 export function hashOnlyLines(hashOnly: HashOnlyLine, argon2: Argon2Params): string[] {
@@ -177,34 +152,6 @@ export function verificationLines(result: VerificationResult): string[] {
     ),
     line('await TokenVerifier.verify', `${rate(result.async.perCoreSec, result.async.cpuUsEach)}; ${percent(result.async.perCoreSec / result.raw.perCoreSec)}`),
   ];
-}
-
-/** The figures `--adapter both` compares, from each adapter's run. */
-export function compareAdapters(express: BenchResults, fastify: BenchResults): ComparisonLine[] {
-  const lines: ComparisonLine[] = [{ figure: 'hash-only line, verifications/s', express: express.hashOnly.perSec, fastify: fastify.hashOnly.perSec }];
-  const add = (figure: string, pick: (run: BenchResults) => number | undefined): void => {
-    const [a, b] = [pick(express), pick(fastify)];
-    if (a !== undefined && b !== undefined) lines.push({ figure, express: a, fastify: b });
-  };
-  const row = (run: BenchResults, kind: RowKind, route?: string, concurrency?: number): RowResult | undefined =>
-    run.rows.find((candidate) => candidate.kind === kind && (!route || candidate.route === route) && (!concurrency || candidate.concurrency === concurrency));
-  for (const route of ['/token/id', '/token/login', '/token/user']) {
-    add(`POST ${route} c=64, req/s`, (run) => row(run, 'login', route, 64)?.perSec);
-  }
-  add('pipeline only, req/s', (run) => row(run, 'pipeline')?.perSec);
-  add('pipeline only, CPU ms/req', (run) => row(run, 'pipeline')?.cpuMsPerRequest);
-  add('pipeline only, of which loop, ms/req', (run) => row(run, 'pipeline')?.loopCpuMsPerRequest);
-  add('POST /token/introspect, req/s', (run) => row(run, 'introspection')?.perSec);
-  add('POST /token/introspect, CPU ms/req', (run) => row(run, 'introspection')?.cpuMsPerRequest);
-  return lines;
-}
-
-export function comparisonTable(lines: readonly ComparisonLine[]): string {
-  const digits = (value: number): number => (value < 10 ? 2 : 1);
-  return markdownTable(
-    ['Figure', 'Express', 'Fastify', 'Fastify / Express'],
-    lines.map((line) => [line.figure, fixed(line.express, digits(line.express)), fixed(line.fastify, digits(line.fastify)), `${fixed(line.fastify / line.express, 2)}×`]),
-  );
 }
 
 export function roundTripLine(roundTrip: DatabaseRoundTrip): string {

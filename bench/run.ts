@@ -8,7 +8,6 @@
  *   npm run bench                              under 3 minutes
  *   npm run bench -- --quick                   the same table with 1 s rows, about 30 s, for CI
  *   npm run bench -- --argon2 m=65536,t=3,p=4  other argon2id parameters (memory KiB, time, lanes)
- *   npm run bench -- --adapter both            the table on Fastify and on Express, and a comparison
  *   DATABASE_URL=postgresql://… npm run bench -- --fresh-db
  *                                              in a new database bench_<timestamp>, dropped after
  *   npm run bench -- --only 'POST /token/user' --cpu-prof /tmp/prof
@@ -25,20 +24,9 @@ import { runLoad, type LoadSpec } from './load';
 import { hashesPerRequest, planRows, USER_AGENT, VERIFICATION_TOKENS, type HttpRowPlan, type InProcessRowPlan } from './rows';
 import { createFreshDatabase, type FreshDatabase } from './fresh-database';
 import { measureVerification } from './verification';
-import {
-  AdapterUnavailable,
-  ServiceChannel,
-  ServiceFailed,
-  type HashOnlyLine,
-  type HttpAdapterName,
-  type ServiceReady,
-  type ServiceWindow,
-} from './protocol';
+import { ServiceChannel, ServiceFailed, type HashOnlyLine, type ServiceReady, type ServiceWindow } from './protocol';
 import {
   checkTargets,
-  compareAdapters,
-  comparisonTable,
-  fastifyNotMeasured,
   fixed,
   hashOnlyLines,
   lineAgainLine,
@@ -47,7 +35,6 @@ import {
   table,
   targetLines,
   verificationLines,
-  type AdapterComparison,
   type BenchResults,
   type RowResult,
 } from './report';
@@ -113,11 +100,6 @@ interface Options {
   readonly only: string | undefined;
   /** Folder for a V8 CPU profile of the service process (`node --cpu-prof`), written when it stops. */
   readonly cpuProfDir: string | undefined;
-  /**
-   * The HTTP adapter(s) to run the service on, passed as HTTP_ADAPTER; undefined: the service's
-   * own choice (its default, or HTTP_ADAPTER from this environment), as `npm start` would make it.
-   */
-  readonly adapter: HttpAdapterName | 'both' | undefined;
 }
 
 async function main(): Promise<void> {
@@ -125,80 +107,42 @@ async function main(): Promise<void> {
   const durations = options.quick ? QUICK : FULL;
   const startedAt = new Date();
   const stamp = (): string => `[${fixed((Date.now() - startedAt.getTime()) / 1000, 0).padStart(3)} s]`;
-  // Fastify first with `both`: when the service cannot run on it, that is known in seconds.
-  const adapters: Array<HttpAdapterName | undefined> = options.adapter === 'both' ? ['fastify', 'express'] : [options.adapter];
-  const adapterText = adapters.map((adapter) => adapter ?? `the service's (HTTP_ADAPTER ${process.env.HTTP_ADAPTER ?? 'unset'})`).join(', then ');
   console.log(
-    `Benchmark (${options.quick ? 'quick' : 'full'}, adapter ${adapterText}): ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+    `Benchmark (${options.quick ? 'quick' : 'full'}): ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${availableParallelism()} cores, Node ${process.version}; load average ${fixed(loadavg()[0], 2)}`,
   );
 
-  const runs: BenchResults[] = [];
-  let unavailable: AdapterUnavailable | undefined;
-  for (const adapter of adapters) {
-    try {
-      runs.push(await runOnAdapter(adapter, options, durations, stamp));
-    } catch (error) {
-      if (!(error instanceof AdapterUnavailable)) throw error;
-      unavailable = error;
-      console.log(`${stamp()} ${error.message}`);
-    }
-  }
-  const inOrder = (['express', 'fastify'] as const).flatMap((adapter) => runs.filter((run) => run.adapter === adapter));
+  const results = await runRows(options, durations, stamp);
+  const verification = results.rows.find((row) => row.verification)?.verification;
+  console.log(`\n${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
+  if (verification) console.log(`${verificationLines(verification).join('\n')}\n`);
+  console.log(table(results.rows));
+  const noise = noiseLines(results.rows, results.hashOnly, results.hashOnlyAtEnd);
+  if (noise.length > 0) console.log(`\nThe machine was not quiet; these rows are skewed:\n${noise.join('\n')}`);
+  console.log(`\nTargets:\n${targetLines(results.targets).join('\n')}`);
 
-  for (const results of inOrder) {
-    const verification = results.rows.find((row) => row.verification)?.verification;
-    console.log(`\n${adapters.length > 1 ? `== ${results.adapter} ==\n` : ''}${hashOnlyLines(results.hashOnly, results.argon2).join('\n')}\n`);
-    if (verification) console.log(`${verificationLines(verification).join('\n')}\n`);
-    console.log(table(results.rows));
-    const noise = noiseLines(results.rows, results.hashOnly, results.hashOnlyAtEnd);
-    if (noise.length > 0) console.log(`\nThe machine was not quiet; these rows are skewed:\n${noise.join('\n')}`);
-    console.log(`\nTargets (${results.adapter}):\n${targetLines(results.targets).join('\n')}`);
-  }
-
-  let written: BenchResults | AdapterComparison | undefined = inOrder[0];
-  if (options.adapter === 'both') {
-    const [express, fastify] = [inOrder.find((run) => run.adapter === 'express'), inOrder.find((run) => run.adapter === 'fastify')];
-    if (express && fastify) {
-      const lines = compareAdapters(express, fastify);
-      console.log(`\nExpress vs Fastify (one run each, one after the other; compare each with its own hash-only line):\n${comparisonTable(lines)}`);
-      written = { adapters: ['express', 'fastify'], runs: inOrder, frameworkComparison: { measured: true, lines } };
-    } else if (unavailable) {
-      written = { adapters: ['express', 'fastify'], runs: inOrder, frameworkComparison: { measured: false, reason: unavailable.reason } };
-    }
-  }
-  if (unavailable) console.log(`\n${fastifyNotMeasured(unavailable.reason)}`);
-  if (written) {
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(written, null, 2)}\n`);
-    const first = inOrder[0];
-    console.log(
-      `\n${inOrder.map((run) => run.adapter).join(' and ')}, ${first.database.version}, ${first.machine.cpuModel} × ${first.machine.cores}; ` +
-        `${fixed((Date.now() - startedAt.getTime()) / 1000, 0)} s. Wrote ${RESULTS_FILE}`,
-    );
-  }
-  if (unavailable) process.exitCode = 1;
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(
+    `\n${results.database.version}, ${results.machine.cpuModel} × ${results.machine.cores}; ` +
+      `${fixed((Date.now() - startedAt.getTime()) / 1000, 0)} s. Wrote ${RESULTS_FILE}`,
+  );
 }
 
-/** Every row on one adapter: a service of its own (fresh database too), its own hash-only line. */
-async function runOnAdapter(
-  adapter: HttpAdapterName | undefined,
-  options: Options,
-  durations: Durations,
-  stamp: () => string,
-): Promise<BenchResults> {
+/** Every row, on a service of its own (and a fresh database with --fresh-db), with its hash-only line. */
+async function runRows(options: Options, durations: Durations, stamp: () => string): Promise<BenchResults> {
   const startedAt = new Date();
   const loadAtStart = loadavg()[0];
-  const service = await startService(options, durations, adapter);
+  const service = await startService(options, durations);
   const onInterrupt = (): void => void service.stop().finally(() => process.exit(130));
   process.once('SIGINT', onInterrupt);
   try {
     const hashOnly = (await service.channel.next('hash-only', 600_000)).line;
     const ready = (await service.channel.next('ready', 900_000)).service;
-    console.log(`${stamp()} ready (${ready.adapter})`);
+    console.log(`${stamp()} ready`);
     console.log(hashOnlyLines(hashOnly, ready.argon2).join('\n'));
     console.log(
       `Service: ${ready.database.version}${service.fresh ? ` (fresh database ${service.fresh.name})` : ''}, pool ${ready.dbPoolSize}, ` +
-        `libuv pool ${ready.threadPoolSize}, ${ready.adapter}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s`,
+        `libuv pool ${ready.threadPoolSize}; ${ready.users.length} users provisioned in ${fixed(ready.provisionMs / 1000, 1)} s`,
     );
     console.log(`${roundTripLine(ready.roundTrip)}\n`);
 
@@ -225,7 +169,6 @@ async function runOnAdapter(
     return {
       startedAt: startedAt.toISOString(),
       mode: options.quick ? 'quick' : 'full',
-      adapter: ready.adapter,
       machine: {
         cpuModel: cpus()[0]?.model ?? 'unknown',
         cores: availableParallelism(),
@@ -280,9 +223,10 @@ interface StartedService {
 /**
  * Forks bench/server.ts with the service's configuration in its environment: the database
  * (a fresh one, DATABASE_URL, or the embedded one under a temporary DATA_DIR), the argon2
- * parameters, and what the benchmark fixes (no demo seed, warnings only, a loopback port).
+ * parameters, and what the benchmark fixes (no demo seed, warnings only, a loopback port, and
+ * errors mirrored into HTTP statuses, which its rows check and its past results were taken with).
  */
-async function startService(options: Options, durations: Durations, adapter: HttpAdapterName | undefined): Promise<StartedService> {
+async function startService(options: Options, durations: Durations): Promise<StartedService> {
   const databaseUrl = process.env.DATABASE_URL || undefined;
   if (options.freshDb && !databaseUrl) throw new UsageError('--fresh-db needs DATABASE_URL (the server to create the database on)');
   const fresh = options.freshDb && databaseUrl ? await createFreshDatabase(databaseUrl) : undefined;
@@ -303,9 +247,9 @@ async function startService(options: Options, durations: Durations, adapter: Htt
       MASTER_KEY,
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
+      ERROR_HTTP_STATUS: 'mirror',
       HOST: '127.0.0.1',
       PORT: '0',
-      ...(adapter ? { HTTP_ADAPTER: adapter } : {}),
     },
   });
   const channel = new ServiceChannel(child);
@@ -505,13 +449,8 @@ function parseOptions(): Options {
       users: { type: 'string' },
       only: { type: 'string' },
       'cpu-prof': { type: 'string' },
-      adapter: { type: 'string' },
     },
   });
-  const adapter = values.adapter;
-  if (adapter !== undefined && adapter !== 'express' && adapter !== 'fastify' && adapter !== 'both') {
-    throw new UsageError('--adapter takes express, fastify or both');
-  }
   const users = values.users === undefined ? undefined : Number(values.users);
   if (users !== undefined && !(Number.isInteger(users) && users >= 1)) throw new UsageError('--users must be a positive integer');
   return {
@@ -521,7 +460,6 @@ function parseOptions(): Options {
     users,
     only: values.only,
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
-    adapter,
   };
 }
 
@@ -539,6 +477,6 @@ function argon2Env(spec: string | undefined): Record<string, string> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof UsageError || error instanceof ServiceFailed || error instanceof AdapterUnavailable ? error.message : error);
+  console.error(error instanceof UsageError || error instanceof ServiceFailed ? error.message : error);
   process.exit(1);
 });

@@ -1,15 +1,13 @@
 /**
  * The service under test, in a process of its own (forked by bench/run.ts). In order:
  *
- * 1. checks that it can run on the HTTP adapter asked for, if any (HTTP_ADAPTER, which the
- *    service reads itself), and says so plainly when it cannot;
- * 2. measures the hash-only line while nothing else runs in the process;
- * 3. starts the service exactly as `npm start` does: configuration from the environment the
+ * 1. measures the hash-only line while nothing else runs in the process;
+ * 2. starts the service exactly as `npm start` does: configuration from the environment the
  *    runner set, the database (DATABASE_URL or the embedded PGlite under DATA_DIR), migrations,
- *    `createHttpApp`, listening on a free loopback port; then reports the adapter it runs on;
- * 4. provisions one app, an admin token of it and the login users through the service's own
+ *    `createHttpApp`, listening on a free loopback port;
+ * 3. provisions one app, an admin token of it and the login users through the service's own
  *    classes;
- * 5. reports its port and users, then answers the runner's requests: measure event-loop delay and
+ * 4. reports its port and users, then answers the runner's requests: measure event-loop delay and
  *    CPU time over a window, wait until idle, stop.
  */
 import 'reflect-metadata';
@@ -28,7 +26,7 @@ import { UsersService } from '../apps/auth/src/users/users.service';
 import { AdminTokensService } from '../apps/auth/src/admin-tokens/admin-tokens.service';
 import type { AppEntity } from '../apps/auth/src/apps/app.entity';
 import { measureHashOnly } from './hash-only';
-import type { BenchUser, DatabaseRoundTrip, HttpAdapterName, RunnerMessage, ServiceMessage, ServiceWindow } from './protocol';
+import type { BenchUser, DatabaseRoundTrip, RunnerMessage, ServiceMessage, ServiceWindow } from './protocol';
 
 const PASSWORD = 'correct horse battery staple';
 /** libuv's default; the service never sets it. */
@@ -70,11 +68,6 @@ async function main(): Promise<void> {
     options: { 'hash-seconds': { type: 'string' }, users: { type: 'string' } },
   });
   const hashSeconds = Number(values['hash-seconds'] ?? 3);
-  // The adapter asked for: the runner's --adapter, or HTTP_ADAPTER from its environment; none: the service's default.
-  const asked = process.env.HTTP_ADAPTER === 'fastify' || process.env.HTTP_ADAPTER === 'express' ? process.env.HTTP_ADAPTER : undefined;
-  const missing = asked && missingAdapterPackage(asked);
-  if (asked && missing) return unavailable(asked, missing);
-
   const config = loadServiceConfig();
   const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || DEFAULT_THREAD_POOL;
   const hashOnly = await measureHashOnly(config.argon2, { seconds: hashSeconds, threadPool });
@@ -85,12 +78,6 @@ async function main(): Promise<void> {
   const database = await locateDatabase(config);
   await runMigrations(database.url);
   const nest = await createHttpApp(config, database.url);
-  const adapter = nest.getHttpAdapter().getType() as HttpAdapterName;
-  if (asked && adapter !== asked) {
-    await nest.close();
-    await database.release();
-    return unavailable(asked, `it started on ${adapter}: this version of createHttpApp does not read HTTP_ADAPTER`);
-  }
   await nest.listen(0, '127.0.0.1');
   const server = nest.getHttpServer() as Server;
   const { port } = server.address() as { port: number };
@@ -114,7 +101,6 @@ async function main(): Promise<void> {
     type: 'ready',
     service: {
       port,
-      adapter,
       appId: app.id,
       adminToken,
       tokenIssuer: config.tokenIssuer,
@@ -189,24 +175,6 @@ async function provisionUsers(service: UsersService, app: AppEntity, count: numb
   };
   await Promise.all(Array.from({ length: availableParallelism() * 2 }, importNext));
   return users;
-}
-
-/** A missing package that the adapter needs, or undefined. */
-function missingAdapterPackage(adapter: HttpAdapterName): string | undefined {
-  const name = `@nestjs/platform-${adapter}`;
-  try {
-    require.resolve(name);
-    return undefined;
-  } catch {
-    return `${name} is not installed`;
-  }
-}
-
-/** Tells the runner that this adapter cannot be measured here, then exits. */
-function unavailable(adapter: HttpAdapterName, reason: string): void {
-  const message: ServiceMessage = { type: 'adapter-unavailable', adapter, reason };
-  if (process.send) process.send(message, undefined, {}, () => process.exit(1));
-  else process.exit(1);
 }
 
 /** Event-loop delay and process CPU time between two messages of the runner. */

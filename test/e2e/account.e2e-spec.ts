@@ -1,8 +1,8 @@
 /**
  * The user's own endpoints (/user/change_password, change_password_admin, delete, device/list,
  * device/remove, kick, impersonations) over real HTTP on real PostgreSQL: as the user with their
- * own token, as an admin with the user_id header, as a group owner or admin acting for a member,
- * and every refusal.
+ * own token, as an admin with the user_id header, as a group member acting for someone of a lower
+ * role (owner > admin > member), and every refusal.
  */
 import { TestService, decodeJwt, expectError, type Reply, type TestApp } from '../support/test-service';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
@@ -32,6 +32,7 @@ describe('the user account endpoints', () => {
   let tenant: TestApp;
   let owner: UserEntity;
   let groupAdmin: UserEntity;
+  let coAdmin: UserEntity;
   let member: UserEntity;
   let fellow: UserEntity;
   let stranger: UserEntity;
@@ -43,16 +44,18 @@ describe('the user account endpoints', () => {
     tenant = await service.createApp();
     owner = await newUser('owner');
     groupAdmin = await newUser('group_admin');
+    coAdmin = await newUser('co_admin');
     member = await newUser('member');
     fellow = await newUser('fellow');
     stranger = await newUser('stranger');
     await syncGroup([
       [owner, 'owner'],
       [groupAdmin, 'admin'],
+      [coAdmin, 'admin'],
       [member, 'member'],
       [fellow, 'member'],
     ]);
-    for (const [name, user] of Object.entries({ owner, groupAdmin, member, fellow, stranger })) tokens[name] = (await login(user)).token;
+    for (const [name, user] of Object.entries({ owner, groupAdmin, coAdmin, member, fellow, stranger })) tokens[name] = (await login(user)).token;
   });
   afterAll(() => service.close());
 
@@ -144,6 +147,14 @@ describe('the user account endpoints', () => {
       expectError(await call(method, path, { token: tokens.fellow, actingFor: member, body }), 403, 20012);
     });
 
+    it.each(endpoints)("%s %s by a group admin acting for the group's owner is 20012", async (method, path, body) => {
+      expectError(await call(method, path, { token: tokens.groupAdmin, actingFor: owner, body }), 403, 20012, /higher role/);
+    });
+
+    it.each(endpoints)('%s %s by a group admin acting for another admin of the group is 20012', async (method, path, body) => {
+      expectError(await call(method, path, { token: tokens.groupAdmin, actingFor: coAdmin, body }), 403, 20012, /higher role/);
+    });
+
     it.each(endpoints)('%s %s by a user sharing no group with the user is 20002', async (method, path, body) => {
       expectError(await call(method, path, { token: tokens.stranger, actingFor: member, body }), 403, 20002);
     });
@@ -154,8 +165,43 @@ describe('the user account endpoints', () => {
     });
 
     it('changed nothing for the users those calls named', async () => {
-      for (const name of ['member', 'fellow', 'stranger']) await expectAlive(tokens[name]);
-      expect((await tryLogin(member)).body.code).toBe(200);
+      // A kick without device_sn revokes every session: the owner's and the co-admin's would be gone.
+      for (const name of ['owner', 'coAdmin', 'member', 'fellow', 'stranger']) await expectAlive(tokens[name]);
+      for (const user of [owner, coAdmin, member]) expect((await tryLogin(user)).body.code).toBe(200);
+      expect(await auditCount(owner)).toBe(0);
+    });
+  });
+
+  describe('group roles: acting for someone needs a higher role in a group you share', () => {
+    it('lets the owner act for an admin and a member, and an admin for a member', async () => {
+      expect((await deviceList({ token: tokens.owner, actingFor: groupAdmin })).body.code).toBe(200);
+      expect((await deviceList({ token: tokens.owner, actingFor: member })).body.code).toBe(200);
+      expect((await deviceList({ token: tokens.groupAdmin, actingFor: member })).body.code).toBe(200);
+    });
+
+    it('refuses acting upwards or sideways: an admin for the owner or another admin, a member for anyone', async () => {
+      expectError(await deviceList({ token: tokens.groupAdmin, actingFor: owner }), 403, 20012);
+      expectError(await deviceList({ token: tokens.groupAdmin, actingFor: coAdmin }), 403, 20012);
+      expectError(await deviceList({ token: tokens.member, actingFor: groupAdmin }), 403, 20012);
+      expectError(await deviceList({ token: tokens.member, actingFor: fellow }), 403, 20012);
+    });
+
+    it('lets a user act for someone they outrank in any one of the groups they share', async () => {
+      const upper = await newUser('upper');
+      const lower = await newUser('lower');
+      const upperToken = (await login(upper)).token;
+      // In one group lower owns and upper is an admin; in another upper owns and lower is a member.
+      await syncGroup([[lower, 'owner'], [upper, 'admin']], '1700000000090');
+      expectError(await deviceList({ token: upperToken, actingFor: lower }), 403, 20012);
+      await syncGroup([[upper, 'owner'], [lower, 'member']], '1700000000091');
+      expect((await deviceList({ token: upperToken, actingFor: lower })).body.code).toBe(200);
+    });
+
+    it("stops a group admin from kicking the owner's devices: the owner stays signed in", async () => {
+      const phone = await login(owner, 'owner-phone');
+      expectError(await call('POST', '/user/kick', { token: tokens.groupAdmin, actingFor: owner }), 403, 20012);
+      await expectAlive(phone.token);
+      await expectAlive(tokens.owner);
     });
   });
 
@@ -319,8 +365,8 @@ describe('the user account endpoints', () => {
         ],
       );
       expected = [
-        { device_sn: 1, platform: 1, user_agent: IPHONE, user_id: user.id },
-        { device_sn: 2, platform: 2, user_agent: ANDROID, user_id: user.id },
+        { device_sn: 1, platform: 1, user_agent: IPHONE, user_id: user.id, push_binding: null },
+        { device_sn: 2, platform: 2, user_agent: ANDROID, user_id: user.id, push_binding: null },
       ];
     });
 
@@ -362,7 +408,7 @@ describe('the user account endpoints', () => {
       await expectRevoked(phoneAgain.token);
       await expectAlive(laptop.token);
       expect(await revokedAmong([phone.jti, phoneAgain.jti, laptop.jti])).toEqual([phone.jti, phoneAgain.jti].sort());
-      expectOk(await deviceList({ token: laptop.token }), [{ device_sn: 2, platform: 1, user_agent: IPHONE, user_id: user.id }]);
+      expectOk(await deviceList({ token: laptop.token }), [{ device_sn: 2, platform: 1, user_agent: IPHONE, user_id: user.id, push_binding: null }]);
       const pushTokens = (await devicesOf(user)).map((device) => device.pushToken);
       expect(pushTokens).toEqual([laptop.push_token]);
     });
@@ -511,29 +557,52 @@ describe('the user account endpoints', () => {
       expect(await auditCount(user)).toBe(before);
     });
 
-    it('lists the calls that acted as the user, newest first, for the user', async () => {
-      const user = await newUser();
-      await syncGroup([[owner, 'owner'], [user, 'member']], '1700000000081');
-      const own = await login(user);
-      const started = Date.now();
-      expect((await deviceList(asAdmin(user))).body.code).toBe(200);
-      expect((await deviceList({ token: tokens.owner, actingFor: user })).body.code).toBe(200);
-      expect((await deviceList({ token: own.token })).body.code).toBe(200);
+    describe('what each reader sees of them', () => {
+      let user: UserEntity;
+      let own: Login;
+      let started: number;
 
-      const reply = await call('GET', '/user/impersonations', { token: own.token });
-      expect(reply.body.code).toBe(200);
-      const rows = reply.body.data as Array<Record<string, unknown>>;
-      expect(rows).toHaveLength(2);
-      for (const row of rows) {
-        expect(Object.keys(row).sort()).toEqual(['acting_group_id', 'acting_user_id', 'at', 'caller_id', 'caller_kind', 'client_ip', 'method', 'path']);
-        expect(row).toMatchObject({ acting_user_id: user.id, acting_group_id: null, method: 'GET', path: '/user/device/list' });
-        expect(typeof row.client_ip).toBe('string');
-        expect(row.at).toBeGreaterThanOrEqual(started - 5000);
-      }
-      expect(rows[0]).toMatchObject({ caller_kind: 'user', caller_id: String(owner.id) });
-      expect(rows[1]).toMatchObject({ caller_kind: 'admin' });
-      expect(rows[1].caller_id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(rows[0].at as number).toBeGreaterThanOrEqual(rows[1].at as number);
+      beforeAll(async () => {
+        user = await newUser();
+        await syncGroup([[owner, 'owner'], [user, 'member']], '1700000000081');
+        own = await login(user);
+        started = Date.now();
+        // Newest first in every listing: the owner's call, then the admin's.
+        expect((await deviceList(asAdmin(user))).body.code).toBe(200);
+        expect((await deviceList({ token: tokens.owner, actingFor: user })).body.code).toBe(200);
+        expect((await deviceList({ token: own.token })).body.code).toBe(200);
+      });
+
+      const rowsOf = async (reply: Reply) => {
+        expect(reply.body.code).toBe(200);
+        const rows = (reply.body.data as Array<Record<string, unknown>>).filter((row) => row.path === '/user/device/list');
+        expect(rows).toHaveLength(2);
+        for (const row of rows) {
+          expect(Object.keys(row).sort()).toEqual(['acting_group_id', 'acting_user_id', 'at', 'caller_id', 'caller_kind', 'client_ip', 'method', 'path']);
+          expect(row).toMatchObject({ acting_user_id: user.id, acting_group_id: null, method: 'GET' });
+          expect(row.at).toBeGreaterThanOrEqual(started - 5000);
+        }
+        expect(rows[0].at as number).toBeGreaterThanOrEqual(rows[1].at as number);
+        return rows;
+      };
+
+      it('shows the user what was done and when, with no address, and the caller only when it was an admin token', async () => {
+        const rows = await rowsOf(await call('GET', '/user/impersonations', { token: own.token }));
+        expect(rows[0]).toMatchObject({ caller_kind: 'user', caller_id: null, client_ip: null });
+        expect(rows[1]).toMatchObject({ caller_kind: 'admin', caller_id: expect.stringMatching(/^[0-9a-f-]{36}$/), client_ip: null });
+      });
+
+      it('shows a group owner acting for the user no more than the user sees', async () => {
+        const rows = await rowsOf(await call('GET', '/user/impersonations', { token: tokens.owner, actingFor: user }));
+        expect(rows[0]).toMatchObject({ caller_kind: 'user', caller_id: null, client_ip: null });
+        expect(rows[1]).toMatchObject({ caller_kind: 'admin', caller_id: expect.stringMatching(/^[0-9a-f-]{36}$/), client_ip: null });
+      });
+
+      it('shows an admin with user_id every row whole: who called, and from where', async () => {
+        const rows = await rowsOf(await call('GET', '/user/impersonations', asAdmin(user)));
+        expect(rows[0]).toMatchObject({ caller_kind: 'user', caller_id: String(owner.id), client_ip: expect.stringMatching(/127\.0\.0\.1/) });
+        expect(rows[1]).toMatchObject({ caller_kind: 'admin', caller_id: expect.stringMatching(/^[0-9a-f-]{36}$/), client_ip: expect.stringMatching(/127\.0\.0\.1/) });
+      });
     });
 
     it('lists them for an admin with user_id, including that very call', async () => {

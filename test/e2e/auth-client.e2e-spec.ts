@@ -9,6 +9,7 @@ import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'nod
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   AuthClient,
   AuthClientGuard,
@@ -53,7 +54,7 @@ describe('libs/auth-client in another service', () => {
       controllers: [ProfileController],
     })
     class DownstreamModule {}
-    downstream = await NestFactory.create(DownstreamModule, { logger: false });
+    downstream = await NestFactory.create(DownstreamModule, new FastifyAdapter(), { logger: false });
     await downstream.listen(0, '127.0.0.1');
     downstreamUrl = `http://127.0.0.1:${(downstream.getHttpServer().address() as { port: number }).port}`;
   });

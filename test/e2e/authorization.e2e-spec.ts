@@ -95,8 +95,10 @@ describe('caller resolution and impersonation', () => {
     it.each([
       ['malformed', () => 'not.a.jwt', /malformed/],
       ['signed by an unknown key', () => sign({ sub: '1' }, 'secret', { algorithm: 'HS256', keyid: 'nope' }), /unknown key/],
-      ['expired', (app: TestApp, userId: number) => forged(app, userId, -60), /expired/],
       ['issued for another app', (_app: TestApp, userId: number) => forged(otherTenant, userId, 600), /another app/],
+      // Expired and wrong in another way: the other refusal, never the re-login signal 402.
+      ['expired, of no session of ours', (app: TestApp, userId: number) => forged(app, userId, -60), /revoked/],
+      ['expired and issued for another app', (_app: TestApp, userId: number) => forged(otherTenant, userId, -60), /another app/],
     ] as const)('refuses a user token that is %s with 10008 saying so', async (_label, make, message) => {
       expectError(await asCaller('/user/device/list', make(tenant, member.id)), 401, 10008, message);
     });
@@ -105,6 +107,19 @@ describe('caller resolution and impersonation', () => {
       const token = await loginToken(tenant, stranger);
       await service.dataSource.query('UPDATE session SET revoked_at = now() WHERE jti = $1', [decodeJwt(token).claims.jti]);
       expectError(await asCaller('/user/device/list', token), 401, 10008, /revoked/);
+    });
+
+    it('answers 402 (log in again) for a token that has only expired, on user and admin routes alike', async () => {
+      const { jti } = decodeJwt(await loginToken(tenant, fellow)).claims;
+      const expired = forged(tenant, fellow.id, -60, jti as string);
+      expectError(await asCaller('/user/device/list', expired), 401, 402, 'access-token has expired');
+      expectError(await asCaller('/user/list', expired), 401, 402);
+    });
+
+    it('refuses an expired token whose session was revoked with 10008, not 402', async () => {
+      const { jti } = decodeJwt(await loginToken(tenant, fellow)).claims;
+      await service.dataSource.query('UPDATE session SET revoked_at = now() WHERE jti = $1', [jti]);
+      expectError(await asCaller('/user/device/list', forged(tenant, fellow.id, -60, jti as string)), 401, 10008, /revoked/);
     });
   });
 
@@ -196,18 +211,52 @@ describe('caller resolution and impersonation', () => {
       expect(await auditCount()).toBe(before + 1);
     });
 
+    describe('when the user_id header names another user than the body', () => {
+      const sessionsOf = async (user: UserEntity) =>
+        Number((await service.dataSource.query('SELECT count(*) AS n FROM session WHERE user_id = $1', [user.id]))[0].n);
+
+      it.each([
+        ['an admin', () => tenant.adminToken],
+        ['the group owner', () => tokens.owner],
+      ])('refuses %s logging in someone else under user_id with 10002, issuing nothing', async (_label, callerToken) => {
+        const before = await sessionsOf(fellow);
+        const reply = await loginAs(fellow, { 'access-token': callerToken(), user_id: String(member.id) });
+        expectError(reply, 400, 10002, /user_id header must name the user the body logs in/);
+        expect(await sessionsOf(fellow)).toBe(before);
+      });
+
+      it('refuses it on the name routes too, once the password is proven', async () => {
+        const headers = { 'access-token': tenant.adminToken, user_id: String(member.id) };
+        const byName = await service.post('/token/user', { appId: tenant.app.id, headers, body: { name: fellow.username, password: PASSWORD } });
+        expectError(byName, 400, 10002, /user_id header/);
+        const byLogin = await service.post('/token/login', { appId: tenant.app.id, headers, body: { login_name: fellow.username, password: PASSWORD } });
+        expectError(byLogin, 400, 10002, /user_id header/);
+        // A wrong password is what it always is.
+        const wrong = await service.post('/token/user', { appId: tenant.app.id, headers, body: { name: fellow.username, password: 'not the password' } });
+        expectError(wrong, 401, 10101);
+      });
+
+      it('keeps the audit row of the refused call, naming the user the header named', async () => {
+        const before = await auditCount();
+        expectError(await loginAs(fellow, { 'access-token': tenant.adminToken, user_id: String(member.id) }), 400, 10002);
+        expect(await auditCount()).toBe(before + 1);
+        const [row] = await service.dataSource.query('SELECT acting_user_id, path FROM impersonation_audit WHERE app_id = $1 ORDER BY id DESC LIMIT 1', [tenant.app.id]);
+        expect(row).toEqual({ acting_user_id: String(member.id), path: '/token/id' });
+      });
+    });
+
     it('issues ordinary tokens without an act claim', async () => {
       const reply = await loginAs(member, {});
       expect(decodeJwt(reply.body.data.token).claims.act).toBeUndefined();
     });
   });
 
-  /** A token signed by the service's real key, with chosen app and lifetime. */
-  function forged(app: TestApp, userId: number, secondsLeft: number): string {
+  /** A token signed by the service's real key, with chosen app, lifetime and session (by default none). */
+  function forged(app: TestApp, userId: number, secondsLeft: number, jti = '00000000-0000-4000-8000-000000000000'): string {
     const key = service.nest.get(SigningKeysService).activeKey();
     const now = Math.floor(Date.now() / 1000);
     return sign(
-      { iss: 'im-auth', sub: String(userId), app_id: app.app.id, jti: '00000000-0000-4000-8000-000000000000', iat: now - 3600, exp: now + secondsLeft },
+      { iss: 'im-auth', sub: String(userId), app_id: app.app.id, jti, iat: now - 3600, exp: now + secondsLeft },
       key.privateKey,
       { algorithm: 'RS256', keyid: key.kid },
     );

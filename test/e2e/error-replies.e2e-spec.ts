@@ -1,7 +1,8 @@
 /**
  * How every error is answered: the envelope `{code, message, data: null}` with a request id, the
- * HTTP status (mirroring the error by default, 200 server-wide with ERROR_HTTP_STATUS=200 or per
- * app), the rules for request bodies, and that a refused request writes nothing.
+ * HTTP status (200 for business errors by default, as the platform answers; the error's own status
+ * with ERROR_HTTP_STATUS=mirror, server-wide or per app), the rules for request bodies, and that a
+ * refused request writes nothing.
  */
 import { TestService, expectError, type Reply, type TestApp } from '../support/test-service';
 
@@ -27,16 +28,16 @@ const ERRORS: Array<[string, number, number, BadRequest]> = [
 const APP_ERRORS = ERRORS.slice(0, 3);
 
 describe('error replies', () => {
-  /** The default server: the HTTP status mirrors the error. */
+  /** A server started with ERROR_HTTP_STATUS=mirror: the HTTP status mirrors the error. */
   let mirroring: TestService;
-  /** A server started with ERROR_HTTP_STATUS=200, on the same database. */
+  /** A server on the default mode (ERROR_HTTP_STATUS unset, which means 200), on the same database. */
   let always200: TestService;
   /** An app without its own mode: follows whichever server it is called on. */
   let tenant: TestApp;
 
   beforeAll(async () => {
-    mirroring = await TestService.start();
-    always200 = await TestService.start({ ERROR_HTTP_STATUS: '200' });
+    mirroring = await TestService.start({ ERROR_HTTP_STATUS: 'mirror' });
+    always200 = await TestService.start({ ERROR_HTTP_STATUS: undefined });
     tenant = await mirroring.createApp();
     await mirroring.createUser(tenant.app, { username: 'err_user', password: PASSWORD });
   });
@@ -48,7 +49,7 @@ describe('error replies', () => {
   const login = (options: { body?: unknown; rawBody?: string | Buffer; contentType?: string; headers?: Record<string, string> }) =>
     mirroring.post('/token/user', { appId: tenant.app.id, ...options });
 
-  describe('by default', () => {
+  describe('with ERROR_HTTP_STATUS=mirror', () => {
     it.each(ERRORS)('mirrors %s into HTTP %i, code %i in the envelope', async (_label, status, code, request) => {
       expectError(await request(mirroring, tenant), status, code);
     });
@@ -60,7 +61,7 @@ describe('error replies', () => {
     });
   });
 
-  describe('with ERROR_HTTP_STATUS=200 server-wide', () => {
+  describe('by default (ERROR_HTTP_STATUS unset: the platform convention)', () => {
     it.each(ERRORS)('answers %s (mirrored as HTTP %i) with HTTP 200 and the same code %i', async (_label, _status, code, request) => {
       expectError(await request(always200, tenant), 200, code);
     });
@@ -119,6 +120,19 @@ describe('error replies', () => {
       expectError(await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType: 'application/json; charset=iso-8859-1' }), 415, 10105);
     });
 
+    it.each([['application/json; charset=UTF-16'], ['application/json; charset=utf8']])('refuses %s (the charset must be named utf-8) with 415 / 10105', async (contentType) => {
+      expectError(await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType }), 415, 10105, /UTF-8/);
+    });
+
+    it('refuses a body with a Content-Encoding with 415 / 10105', async () => {
+      expectError(await login({ rawBody: JSON.stringify(GOOD_LOGIN), headers: { 'content-encoding': 'gzip' } }), 415, 10105, /UTF-8/);
+    });
+
+    it('accepts a JSON-based type, application/*+json', async () => {
+      const reply = await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType: 'application/merge-patch+json' });
+      expect(reply.body.code).toBe(200);
+    });
+
     it('accepts application/json; charset=utf-8', async () => {
       const reply = await login({ rawBody: JSON.stringify(GOOD_LOGIN), contentType: 'application/json; charset=utf-8' });
       expect(reply.status).toBe(200);
@@ -155,7 +169,7 @@ describe('error replies', () => {
     });
 
     it('reads a POST without a body as {} and names the first missing field (400 / 10002)', async () => {
-      expectError(await login({}), 400, 10002, /name is required/);
+      expectError(await login({}), 400, 10002, /name or mobile is required/);
     });
   });
 

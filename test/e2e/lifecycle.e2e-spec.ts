@@ -7,10 +7,11 @@
  * refused and the process exits 0 in time; started again on the same data, nothing written before
  * is lost: users, devices with their push tokens, sessions (the burst's included).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { openEmbeddedPostgres } from '../../libs/persistence/src/embedded-postgres';
 import { TEST_MASTER_KEY, decodeJwt } from '../support/test-service';
 import { runCli, startServiceProcess, type RunningService } from '../support/processes';
 import { holdConnection, send, startRequest, tryConnect, type Outcome } from '../support/fresh-connection-client';
@@ -58,13 +59,11 @@ describe('the service process from start through SIGTERM to a restart', () => {
 
   /**
    * The app's session rows, read straight from the service's database while it runs. The embedded
-   * one is reached through the socket the service serves (its port is in DATA_DIR/embedded-postgres.json,
-   * where the CLI finds it): its data files are never opened a second time.
+   * one is joined as the CLI joins it, through the socket the service serves (named in
+   * DATA_DIR/embedded-postgres.json): its data files are never opened a second time.
    */
   async function sessionRows(): Promise<SessionRow[]> {
-    const url = onServer
-      ? process.env.TEST_DATABASE_URL
-      : `postgresql://postgres@127.0.0.1:${JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.json'), 'utf8')).port}/postgres?sslmode=disable`;
+    const url = onServer ? process.env.TEST_DATABASE_URL : (await openEmbeddedPostgres(dataDir)).url;
     const client = new Client({ connectionString: url });
     await client.connect();
     try {

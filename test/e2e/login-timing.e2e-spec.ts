@@ -1,7 +1,9 @@
 /**
  * A login must not tell, by its reply or by its timing, whether an account exists: a wrong
  * password and an unknown user answer the same 10101 after the same work (the unknown user is
- * verified against a dummy hash). Measured over real HTTP, one request at a time, the two kinds
+ * verified against a dummy hash), and an account whose hash costs more than today's (a bcrypt user
+ * imported from another system) fails no slower than an unknown name: failures answer on a common
+ * clock (crypto/password-hasher.ts). Measured over real HTTP, one request at a time, the two kinds
  * interleaved so that any drift of the machine falls on both alike; the medians must be within 10%.
  *
  * On a busy machine (other test runs sharing its two cores) single round trips jitter by tens of
@@ -10,6 +12,7 @@
  * of them decide: more samples only sharpen the estimate, so a real difference still fails.
  */
 import { performance } from 'node:perf_hooks';
+import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { TestService, type Reply, type TestApp } from '../support/test-service';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
@@ -118,5 +121,18 @@ describe('login timing: a wrong password and an unknown user', () => {
     );
     expectSameReplies(ofExisting, ofUnknown);
     expectSameMedians('/token/id', ofExisting, ofUnknown);
+  }, 180_000);
+
+  it('answers an imported bcrypt user with a wrong password like an unknown username, in the same time', async () => {
+    const imported = await service.createUser(tenant.app, { username: 'imported_user', password: PASSWORD });
+    // Cost 10, a common export's: several times today's argon2id here, the difference to hide.
+    await service.dataSource.query('UPDATE app_user SET password_hash = $1 WHERE id = $2', [await bcryptHash(PASSWORD, 10), imported.id]);
+    const [ofImported, ofUnknown] = await measure(
+      '/token/user',
+      { name: 'imported_user', password: 'not the password' },
+      { name: 'nobody_by_that_name', password: 'not the password' },
+    );
+    expectSameReplies(ofImported, ofUnknown);
+    expectSameMedians('/token/user, imported bcrypt user', ofImported, ofUnknown);
   }, 180_000);
 });

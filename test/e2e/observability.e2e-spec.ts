@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadServiceConfig } from '../../libs/config/src';
 import { createHttpApp } from '../../apps/auth/src/http/http-app';
 import { createAppLog } from '../../apps/auth/src/logging/app-logger';
-import { TestService, TEST_MASTER_KEY, adapterEnv, expectError, type TestApp } from '../support/test-service';
+import { TestService, TEST_MASTER_KEY, expectError, type TestApp } from '../support/test-service';
 import { startServiceProcess, type RunningService } from '../support/processes';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 
@@ -23,12 +23,12 @@ class DatabaseLink {
   private readonly sockets = new Set<Socket>();
   private port = 0;
 
-  constructor(private readonly target: { host: string; port: number }) {}
+  constructor(private readonly target: { host: string; port: number } | { path: string }) {}
 
   /** Listens (on the same port as before, after a cut) and returns the port. */
   async open(): Promise<number> {
     const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
+      const upstream = connect(this.target);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
@@ -105,7 +105,9 @@ describe('health probes', () => {
 describe('readiness while the database is unreachable', () => {
   const link = new DatabaseLink((() => {
     const url = new URL(process.env.TEST_DATABASE_URL!);
-    return { host: url.hostname, port: Number(url.port || 5432) };
+    // The embedded database listens on a unix socket, named by the URL's `host` parameter as pg reads it.
+    const socketDir = url.searchParams.get('host');
+    return socketDir ? { path: join(socketDir, `.s.PGSQL.${url.port || 5432}`) } : { host: url.hostname, port: Number(url.port || 5432) };
   })());
   const lines: Array<Record<string, any>> = [];
   let app: INestApplication;
@@ -113,6 +115,8 @@ describe('readiness while the database is unreachable', () => {
 
   beforeAll(async () => {
     const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.searchParams.delete('host');
+    url.hostname = '127.0.0.1';
     url.port = String(await link.open());
     const config = loadServiceConfig({
       DATA_DIR: mkdtempSync(join(tmpdir(), 'im-auth-test-data-')),
@@ -121,7 +125,6 @@ describe('readiness while the database is unreachable', () => {
       DB_POOL_SIZE: '2',
       DB_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'log',
-      ...adapterEnv(),
     });
     // The app's log lines, read here instead of stdout.
     const log = createAppLog(config, { write: (line: string) => void lines.push(JSON.parse(line)) });

@@ -209,12 +209,11 @@ describe.each([
         MASTER_KEY: TEST_MASTER_KEY,
         DATA_DIR: dataDir,
         SEED_DEMO: 'false',
-        LOG_LEVEL: 'warn',
       }),
     ]);
   }, 90_000);
   afterAll(async () => {
-    await Promise.all([service.close(), second.stop()]);
+    await Promise.all([service?.close(), second?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The token interface end to end: the three login routes over real HTTP on real PostgreSQL.
  */
-import { createHmac, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { verify } from 'jsonwebtoken';
 import { hash } from '@node-rs/argon2';
 import { JwtService } from '@nestjs/jwt';
@@ -11,8 +11,6 @@ import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.e
 import { SessionEntity } from '../../apps/auth/src/token/session.entity';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 import { AppsService } from '../../apps/auth/src/apps/apps.service';
-import { TokenIssuer } from '../../apps/auth/src/token/token-issuer';
-import { SecretBox } from '../../apps/auth/src/crypto/secret-box';
 
 const PASSWORD = 'correct horse battery';
 
@@ -89,23 +87,6 @@ describe('the token routes', () => {
     const reply = await service.post('/token/id', { appId: shortLived.app.id, body: { user_id: someone.id, password: PASSWORD } });
     const { claims } = decodeJwt(reply.body.data.token);
     expect((claims.exp as number) - (claims.iat as number)).toBe(600);
-  });
-
-  it('scopes the store token to the file store and derives access_key_secret from its jti', async () => {
-    const reply = await login('/token/user', { name: 'alice_01', password: PASSWORD });
-    const { header, claims } = decodeJwt(reply.body.data.store_token);
-    expect(header.alg).toBe('HS256');
-    expect(claims).toMatchObject({ scope: 'file', aud: 'file-store', sub: String(user.id), app_id: tenant.app.id });
-    expect((claims.exp as number) - (claims.iat as number)).toBe(3600);
-    expect(service.nest.get(TokenIssuer).accessKeySecret(claims.jti as string)).toBe(reply.body.data.access_key_secret);
-  });
-
-  it('signs the store token with the key a file service derives from the file-store secret (docs/tokens.md)', async () => {
-    const reply = await login('/token/user', { name: 'alice_01', password: PASSWORD });
-    const fileStoreSecret = service.nest.get(SecretBox).deriveKey('file-store');
-    const key = createHmac('sha256', fileStoreSecret).update('store_token').digest();
-    expect(verify(reply.body.data.store_token, key, { algorithms: ['HS256'], audience: 'file-store' })).toMatchObject({ scope: 'file' });
-    expect(() => verify(reply.body.data.store_token, fileStoreSecret, { algorithms: ['HS256'] })).toThrow(/invalid signature/);
   });
 
   it('signs the tokens while the session row is being written: the write is sent first', async () => {
@@ -198,7 +179,7 @@ describe('the token routes', () => {
       ['a missing password', '/token/user', { name: 'alice_01' }, /password is required/],
       ['a numeric password', '/token/user', { name: 'alice_01', password: 12345678 }, /password must be a string/],
       ['an empty password', '/token/user', { name: 'alice_01', password: '' }, /password should not be empty/],
-      ['a missing name', '/token/user', { password: PASSWORD }, /name is required/],
+      ['a missing name and mobile', '/token/user', { password: PASSWORD }, /name or mobile is required/],
       ['a null login_name', '/token/login', { login_name: null, password: PASSWORD }, /login_name is required/],
       ['an array login_name', '/token/login', { login_name: ['alice_01'], password: PASSWORD }, /login_name must be a string/],
       ['a device_guid with spaces', '/token/user', { name: 'alice_01', password: PASSWORD, device_guid: 'a b' }, /device_guid/],

@@ -5,16 +5,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { HARNESS_ERROR_MODE } from './error-mode';
 
 const ROOT = join(__dirname, '..', '..');
 const TS_NODE = ['-r', '@swc-node/register'];
 
-/** The environment of this process, without anything that would point a child at another database. */
+/**
+ * The environment of this process, without anything that would point a child at another database.
+ * Children mirror errors into HTTP statuses unless `env` says otherwise (HARNESS_ERROR_MODE says
+ * why); a variable set to undefined in `env` is left unset (the service's default).
+ */
 export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base = { ...process.env };
   delete base.DATABASE_URL;
   delete base.TEST_DATABASE_URL;
-  return { ...base, LOG_LEVEL: 'log', ...env } as NodeJS.ProcessEnv;
+  const merged: Record<string, string | undefined> = { ...base, LOG_LEVEL: 'log', ...HARNESS_ERROR_MODE, ...env };
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)) as NodeJS.ProcessEnv;
 }
 
 export interface CliResult {
@@ -61,14 +67,29 @@ export async function freePort(): Promise<number> {
 export interface RunningService {
   process: ChildProcess;
   baseUrl: string;
+  /** What it wrote to stdout and stderr (stderr only, with `stdout: 'unread'`). */
   output(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
 
+export interface StartProcessOptions {
+  timeoutMs?: number;
+  /**
+   * 'unread': stdout is a pipe that nobody ever reads, as with a stuck log shipper; the service is
+   * known to listen when /health/live answers. Default 'read': collected into output().
+   */
+  stdout?: 'read' | 'unread';
+}
+
 /** Starts `apps/auth/src/main.ts` and waits until it listens. */
-export async function startServiceProcess(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RunningService> {
+export async function startServiceProcess(
+  env: Record<string, string | undefined>,
+  options: number | StartProcessOptions = {},
+): Promise<RunningService> {
+  const { timeoutMs = 60_000, stdout = 'read' } = typeof options === 'number' ? { timeoutMs: options } : options;
   const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...TS_NODE, 'apps/auth/src/main.ts'], {
     cwd: ROOT,
     env: childEnv({ HOST: '127.0.0.1', PORT: String(port), NO_COLOR: '1', ...env }),
@@ -76,24 +97,41 @@ export async function startServiceProcess(env: Record<string, string | undefined
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    let listening = false;
+    const ready = () => {
+      listening = true;
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      listening = true; // stops the polling below
+      reject(new Error(`service did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
+      if (!listening && output.includes('Listening on')) ready();
     };
-    child.stdout.on('data', onData);
+    if (stdout === 'read') child.stdout.on('data', onData);
     child.stderr.on('data', onData);
+    if (stdout === 'unread') {
+      const poll = async () => {
+        while (!listening) {
+          const live = await fetch(`${baseUrl}/health/live`).then((reply) => reply.ok, () => false);
+          if (live) return ready();
+          await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
+        }
+      };
+      void poll();
+    }
     void exited.then((code) => {
+      listening = true;
       clearTimeout(timer);
       reject(new Error(`service exited with ${code} before listening:\n${output}`));
     });
   });
   return {
     process: child,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -15,6 +15,7 @@ import { UsersService, type NewUser } from '../../apps/auth/src/users/users.serv
 import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
 import type { AppEntity } from '../../apps/auth/src/apps/app.entity';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
+import { HARNESS_ERROR_MODE } from './error-mode';
 
 /** Shared by every test process, so signing keys sealed by one can be opened by another. */
 export const TEST_MASTER_KEY = '6d61737465722d6b65792d666f722d7465737473206f6e6c792d2d2d2d2d2d21';
@@ -50,15 +51,6 @@ export interface TestApp {
 }
 
 /**
- * HTTP_ADAPTER of the test run (`HTTP_ADAPTER=fastify npx jest`), for the services a test starts in
- * process; those started as processes inherit it with the rest of the environment.
- */
-export function adapterEnv(): Record<string, string> {
-  const adapter = process.env.HTTP_ADAPTER;
-  return adapter ? { HTTP_ADAPTER: adapter } : {};
-}
-
-/**
  * Note: Passport keeps its strategies in one process-wide registry, so a second TestService in the
  * same test file takes over the login strategies; keep both open until afterAll and close them
  * together, or the first one's logins fail once the second is closed.
@@ -70,7 +62,8 @@ export class TestService {
     readonly baseUrl: string,
   ) {}
 
-  static async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestService> {
+  /** `env` overrides the harness's variables; a variable set to undefined is left unset (the service's default). */
+  static async start(env: Record<string, string | undefined> = {}, options: StartOptions = {}): Promise<TestService> {
     const databaseUrl = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the e2e tests through jest (global-setup)');
     const config = loadServiceConfig({
@@ -79,7 +72,7 @@ export class TestService {
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
       DB_POOL_SIZE: '5',
-      ...adapterEnv(),
+      ...HARNESS_ERROR_MODE,
       ...env,
     });
     const lines = options.logLines;

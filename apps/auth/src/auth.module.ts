@@ -15,10 +15,10 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { DemoModule } from './demo/demo.module';
+import { DiscoveryModule } from './discovery/discovery.module';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { EnvelopeInterceptor } from './http/envelope.interceptor';
 import { createValidationPipe } from './http/validation';
-import { JsonBodyMiddleware } from './http/json-body.middleware';
 
 export interface AuthModuleOptions {
   config: ServiceConfig;
@@ -28,9 +28,10 @@ export interface AuthModuleOptions {
 
 /**
  * The service's root: wires the feature modules and the request pipeline that every route shares:
- * request metrics, JSON body, AppGuard (the tenant), CallerGuard (who calls), validation, the
- * success envelope and the one exception filter. The request id and the request's log line come
- * before all of it: createHttpApp mounts them first.
+ * request metrics, the JSON body (http/json-body.ts, read by Fastify after the middleware),
+ * AppGuard (the tenant), CallerGuard (who calls), validation, the success envelope and the one
+ * exception filter. The request id and the request's log line come before all of it:
+ * createHttpApp mounts them first.
  */
 @Module({})
 export class AuthModule implements NestModule {
@@ -47,6 +48,7 @@ export class AuthModule implements NestModule {
         GroupsModule,
         AuditModule,
         DemoModule,
+        DiscoveryModule,
         HealthModule,
         ...(config.metricsEnabled ? [MetricsModule] : []),
       ],
@@ -64,8 +66,7 @@ export class AuthModule implements NestModule {
   constructor(@Inject(SERVICE_CONFIG) private readonly config: ServiceConfig) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    // The metrics first, so that a body refused by JsonBodyMiddleware (413, 415) is measured too.
-    const pipeline = this.config.metricsEnabled ? [HttpMetricsMiddleware, JsonBodyMiddleware] : [JsonBodyMiddleware];
-    consumer.apply(...pipeline).forRoutes('{*splat}');
+    // Before the body is read, so that a body refused (413, 415) is measured too.
+    if (this.config.metricsEnabled) consumer.apply(HttpMetricsMiddleware).forRoutes('{*splat}');
   }
 }

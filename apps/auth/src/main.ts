@@ -12,8 +12,11 @@ import { locateDatabase } from '@app/persistence';
 import { runMigrations } from './database/migrate';
 import { createHttpApp } from './http/http-app';
 import { AppLogger, createAppLog } from './logging/app-logger';
+import { stdoutLogOutput } from './logging/log-output';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long the last log lines may take to reach a reader before the process exits without them. */
+const LOG_FLUSH_MS = 1_000;
 
 async function main(): Promise<void> {
   const config = loadServiceConfig();
@@ -44,17 +47,19 @@ async function main(): Promise<void> {
     await app.close();
     await database.release();
     logger.log('Stopped');
+    await stdoutLogOutput().flush(LOG_FLUSH_MS);
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     new Logger('Main').error('Could not start', error instanceof Error ? error.stack : String(error));
+    await stdoutLogOutput().flush(LOG_FLUSH_MS);
   }
   process.exit(1);
 });

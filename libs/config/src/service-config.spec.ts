@@ -26,13 +26,12 @@ describe('loadServiceConfig', () => {
       nodeEnv: 'development',
       host: '0.0.0.0',
       port: 3000,
-      httpAdapter: 'fastify',
       databaseUrl: undefined,
       dataDir: resolve('./data'),
-      embeddedDbPort: 0,
+      allowEmbeddedDb: false,
       dbPoolSize: 10,
       dbTimeoutMs: 5000,
-      errorHttpStatus: 'mirror',
+      errorHttpStatus: 'always-200',
       masterKey: undefined,
       tokenIssuer: 'im-auth',
       storeTokenTtlSeconds: 3600,
@@ -47,6 +46,7 @@ describe('loadServiceConfig', () => {
       redisUrl: undefined,
       logLevel: 'log',
       metricsEnabled: true,
+      sdkDiscovery: { publicUrl: 'http://localhost:3000', webimUrls: [], rtcUrls: [] },
     };
     expect(loadServiceConfig({})).toEqual(expected);
   });
@@ -105,6 +105,35 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({ METRICS_ENABLED: 'on' }).metricsEnabled).toBe(true);
   });
 
+  describe('the embedded database and the demo', () => {
+    it('seeds the demo by default only on the embedded database outside production', () => {
+      expect(loadServiceConfig({}).seedDemo).toBe(true);
+      expect(loadServiceConfig({ NODE_ENV: 'test' }).seedDemo).toBe(true);
+      expect(loadServiceConfig({ DATABASE_URL: 'postgres://db/auth' }).seedDemo).toBe(false);
+      expect(loadServiceConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/auth' }).seedDemo).toBe(false);
+      expect(loadServiceConfig({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB: 'true' }).seedDemo).toBe(false);
+    });
+
+    it('seeds it on a server database when asked, outside production', () => {
+      expect(loadServiceConfig({ DATABASE_URL: 'postgres://db/auth', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+      expect(loadServiceConfig({ SEED_DEMO: 'false' }).seedDemo).toBe(false);
+    });
+
+    it('refuses the demo in production, even when asked', () => {
+      expect(configErrorOf({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/auth', SEED_DEMO: 'true' }).problems).toEqual([
+        expect.stringMatching(/^SEED_DEMO=true is refused when NODE_ENV=production/),
+      ]);
+    });
+
+    it('refuses the embedded database in production unless ALLOW_EMBEDDED_DB=true', () => {
+      expect(configErrorOf({ NODE_ENV: 'production' }).problems).toEqual([
+        expect.stringMatching(/^DATABASE_URL is required when NODE_ENV=production .*ALLOW_EMBEDDED_DB=true/),
+      ]);
+      expect(loadServiceConfig({ NODE_ENV: 'production', ALLOW_EMBEDDED_DB: 'true' })).toMatchObject({ databaseUrl: undefined, allowEmbeddedDb: true });
+      expect(loadServiceConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/auth' }).databaseUrl).toBe('postgres://db/auth');
+    });
+  });
+
   describe('DATABASE_URL', () => {
     it('is refused when it is not a postgres URL, without echoing its password', () => {
       for (const url of ['mysql://auth:s3cr3t-pw@db/auth', 'postgres://auth:s3cr3t-pw@db:notaport/auth', 's3cr3t-pw']) {
@@ -159,6 +188,11 @@ describe('loadServiceConfig', () => {
   });
 
   describe('ERROR_HTTP_STATUS', () => {
+    it("answers business errors with HTTP 200 by default, as the platform and its client SDKs expect", () => {
+      expect(loadServiceConfig({}).errorHttpStatus).toBe('always-200');
+      expect(loadServiceConfig({ ERROR_HTTP_STATUS: ' ' }).errorHttpStatus).toBe('always-200');
+    });
+
     it("accepts 'mirror' and '200'", () => {
       expect(loadServiceConfig({ ERROR_HTTP_STATUS: 'mirror' }).errorHttpStatus).toBe('mirror');
       expect(loadServiceConfig({ ERROR_HTTP_STATUS: '200' }).errorHttpStatus).toBe('always-200');
@@ -173,16 +207,33 @@ describe('loadServiceConfig', () => {
     });
   });
 
-  describe('HTTP_ADAPTER', () => {
-    it("accepts 'fastify' (the default: half the HTTP stack's CPU, docs/performance.md) and 'express'", () => {
-      expect(loadServiceConfig({}).httpAdapter).toBe('fastify');
-      expect(loadServiceConfig({ HTTP_ADAPTER: 'express' }).httpAdapter).toBe('express');
-      expect(loadServiceConfig({ HTTP_ADAPTER: ' fastify ' }).httpAdapter).toBe('fastify');
+  describe('the URLs GET /app_dns hands the SDKs', () => {
+    it('defaults PUBLIC_URL to localhost on PORT', () => {
+      expect(loadServiceConfig({ PORT: '8080' }).sdkDiscovery.publicUrl).toBe('http://localhost:8080');
     });
 
-    it('refuses anything else, naming the variable', () => {
-      for (const value of ['Fastify', 'koa', 'true']) {
-        expect(configErrorOf({ HTTP_ADAPTER: value }).problems).toEqual([`HTTP_ADAPTER="${value}" is not one of: express, fastify`]);
+    it('reads PUBLIC_URL and the comma-separated WEBIM_URLS and RTC_URLS, without trailing slashes', () => {
+      const config = loadServiceConfig({
+        PUBLIC_URL: 'https://chat.example.com/auth/',
+        WEBIM_URLS: 'https://im1.example.com, https://im2.example.com:8443/',
+        RTC_URLS: 'https://rtc.example.com',
+      });
+      expect(config.sdkDiscovery).toEqual({
+        publicUrl: 'https://chat.example.com/auth',
+        webimUrls: ['https://im1.example.com', 'https://im2.example.com:8443'],
+        rtcUrls: ['https://rtc.example.com'],
+      });
+    });
+
+    it('refuses what is not a plain http(s) URL, and more than one PUBLIC_URL, naming the variable', () => {
+      for (const [name, value] of [
+        ['PUBLIC_URL', 'chat.example.com'],
+        ['PUBLIC_URL', 'https://a.example.com,https://b.example.com'],
+        ['WEBIM_URLS', 'wss://im.example.com'],
+        ['RTC_URLS', 'https://user:pw@rtc.example.com'],
+        ['RTC_URLS', 'https://rtc.example.com/?x=1'],
+      ]) {
+        expect(configErrorOf({ [name]: value }).problems).toEqual([expect.stringMatching(new RegExp(`^${name}\\b`))]);
       }
     });
   });

@@ -7,9 +7,6 @@ import { resolve } from 'node:path';
 
 export type ErrorHttpStatusMode = 'mirror' | 'always-200';
 
-/** The HTTP server under Nest: Express or Fastify, with the same external behaviour. */
-export type HttpAdapterKind = 'express' | 'fastify';
-
 export interface Argon2Parameters {
   /** Memory in KiB. */
   readonly memoryCost: number;
@@ -21,15 +18,16 @@ export interface ServiceConfig {
   readonly nodeEnv: string;
   readonly host: string;
   readonly port: number;
-  readonly httpAdapter: HttpAdapterKind;
   /** Absent: the embedded PostgreSQL under `dataDir` is used. */
   readonly databaseUrl: string | undefined;
+  /** The embedded database, master.key (without MASTER_KEY) and the demo's secrets: kept mode 0700. */
   readonly dataDir: string;
-  /** Port of the embedded PostgreSQL's socket server (0: any free port). */
-  readonly embeddedDbPort: number;
+  /** Under NODE_ENV=production the embedded database is refused unless this says it is meant. */
+  readonly allowEmbeddedDb: boolean;
   readonly dbPoolSize: number;
   /** Milliseconds a query or connection attempt may take before the request fails with 20000. */
   readonly dbTimeoutMs: number;
+  /** `always-200` (the default): business errors answer HTTP 200, the code in the body; `mirror`: the error's HTTP status. */
   readonly errorHttpStatus: ErrorHttpStatusMode;
   /** 32 bytes that encrypt private keys at rest; absent: kept in `dataDir/master.key`. */
   readonly masterKey: Buffer | undefined;
@@ -43,10 +41,14 @@ export interface ServiceConfig {
   /** Longest password accepted anywhere, in characters; longer ones are refused before hashing. */
   readonly passwordMaxLength: number;
   readonly bodyLimitBytes: number;
+  /**
+   * Create the demo app (open registration, an admin token in a file) on a first start. Only the
+   * local default seeds it unless asked: the embedded database, outside production; never in production.
+   */
   readonly seedDemo: boolean;
   /**
    * Proxies whose X-Forwarded-For is believed when finding a client's IP (addresses or CIDR
-   * ranges, as Express's `trust proxy` and Fastify's `trustProxy` take them); empty: the socket's address is the client.
+   * ranges, as Fastify's `trustProxy` takes them); empty: the socket's address is the client.
    */
   readonly trustedProxies: string[];
   /** Origins allowed by CORS; empty: no cross-origin browser calls. */
@@ -56,6 +58,16 @@ export interface ServiceConfig {
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
   readonly metricsEnabled: boolean;
+  /** The URLs `GET /app_dns` hands the platform's SDKs: this service's, and the IM socket and RTC servers'. */
+  readonly sdkDiscovery: SdkDiscoveryUrls;
+}
+
+export interface SdkDiscoveryUrls {
+  /** Where clients reach this service (`ratel`); unset: http://localhost:PORT. No trailing slash. */
+  readonly publicUrl: string;
+  /** The IM socket servers (`webim`) and RTC servers (`rtc`): other services, none by default. */
+  readonly webimUrls: string[];
+  readonly rtcUrls: string[];
 }
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -72,18 +84,19 @@ type Env = Record<string, string | undefined>;
 export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
+  const port = read.integer('PORT', 3000, 0, 65535);
 
   const config: ServiceConfig = {
     nodeEnv: read.string('NODE_ENV', 'development'),
     host: read.string('HOST', '0.0.0.0'),
-    port: read.integer('PORT', 3000, 0, 65535),
-    httpAdapter: read.oneOf<HttpAdapterKind>('HTTP_ADAPTER', { express: 'express', fastify: 'fastify' }, 'fastify'),
+    port,
     databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: resolve(read.string('DATA_DIR', './data')),
-    embeddedDbPort: read.integer('EMBEDDED_DB_PORT', 0, 0, 65535),
+    allowEmbeddedDb: read.boolean('ALLOW_EMBEDDED_DB', false),
     dbPoolSize: read.integer('DB_POOL_SIZE', 10, 1, 1000),
     dbTimeoutMs: read.integer('DB_TIMEOUT_MS', 5000, 100, 600000),
-    errorHttpStatus: read.oneOf('ERROR_HTTP_STATUS', { mirror: 'mirror', '200': 'always-200' }, 'mirror'),
+    // The platform's convention by default: its client SDKs treat any non-2xx reply as a transport failure.
+    errorHttpStatus: read.oneOf('ERROR_HTTP_STATUS', { mirror: 'mirror', '200': 'always-200' }, 'always-200'),
     masterKey: read.optionalKey('MASTER_KEY'),
     tokenIssuer: read.string('TOKEN_ISSUER', 'im-auth'),
     storeTokenTtlSeconds: read.integer('STORE_TOKEN_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
@@ -96,7 +109,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     hashingQueuePerWorker: read.integer('HASHING_QUEUE_PER_WORKER', 64, 1, 100000),
     passwordMaxLength: read.integer('PASSWORD_MAX_LENGTH', 256, 8, 4096),
     bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 16384, 1024, 10 * 1024 * 1024),
-    seedDemo: read.boolean('SEED_DEMO', true),
+    seedDemo: false, // below: its default depends on NODE_ENV and DATABASE_URL
     trustedProxies: read.list('TRUSTED_PROXIES'),
     corsOrigins: read.list('CORS_ORIGINS'),
     redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
@@ -106,10 +119,22 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
       'log',
     ),
     metricsEnabled: read.boolean('METRICS_ENABLED', true),
+    sdkDiscovery: {
+      publicUrl: read.httpUrls('PUBLIC_URL', 1)[0] ?? `http://localhost:${port}`,
+      webimUrls: read.httpUrls('WEBIM_URLS'),
+      rtcUrls: read.httpUrls('RTC_URLS'),
+    },
   };
 
+  const production = config.nodeEnv === 'production';
+  if (production && config.databaseUrl === undefined && !config.allowEmbeddedDb) {
+    problems.push('DATABASE_URL is required when NODE_ENV=production (or set ALLOW_EMBEDDED_DB=true to keep the data in the embedded database under DATA_DIR)');
+  }
+  const seedDemo = read.boolean('SEED_DEMO', config.databaseUrl === undefined && !production);
+  if (production && seedDemo) problems.push('SEED_DEMO=true is refused when NODE_ENV=production: the demo app has open registration and an admin token in a file');
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return { ...config, seedDemo };
 }
 
 class EnvReader {
@@ -172,6 +197,30 @@ class EnvReader {
     }
     this.problems.push(`${name} is not a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
     return undefined;
+  }
+
+  /**
+   * Comma-separated http(s) URLs of public endpoints (so a bad one is echoed), without credentials,
+   * query or fragment; returned without a trailing slash.
+   */
+  httpUrls(name: string, max = Infinity): string[] {
+    const items = this.list(name);
+    if (items.length > max) this.problems.push(`${name} takes ${max === 1 ? 'one URL' : `at most ${max} URLs`}`);
+    const urls: string[] = [];
+    for (const item of items.slice(0, max)) {
+      let url: URL | undefined;
+      try {
+        url = new URL(item);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
+        this.problems.push(`${name}: "${item}" is not an http:// or https:// URL without credentials, query or fragment`);
+        continue;
+      }
+      urls.push(url.href.replace(/\/+$/, ''));
+    }
+    return urls;
   }
 
   optionalKey(name: string): Buffer | undefined {

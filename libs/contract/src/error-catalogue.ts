@@ -2,12 +2,15 @@
  * Every error this service can answer, in one table.
  *
  * Codes 10000-40000 are the reference platform's own catalogue, reused with its meaning so that
- * client code written for the platform branches on them unchanged. The platform has no code for
+ * client code written for the platform branches on them unchanged; 402 is what the platform's
+ * client SDK reads as "the token has expired, log in again". The platform has no code for
  * wrong credentials, a banned user, throttling, body size or content type, an unknown route or an
  * unexpected failure: those take free numbers in the same style (101xx next to the user-system
  * range, 50000 for the unexpected, 50003 for an overloaded server). `docs/errors.md` is checked against this table by a unit test.
  */
 export const ErrorCatalogue = {
+  /** The platform client SDK's re-login signal: it logs in again by itself on this code in a 2xx reply. */
+  ACCESS_TOKEN_EXPIRED: { code: 402, status: 401, message: 'access-token has expired' },
   USER_NOT_FOUND: { code: 10000, status: 404, message: 'User does not exist' },
   BAD_PARAMETER: { code: 10002, status: 400, message: 'Incorrect request parameter' },
   ACCESS_TOKEN_MISSING: { code: 10003, status: 401, message: 'access-token is missing from the header' },
@@ -33,7 +36,7 @@ export const ErrorCatalogue = {
 export interface ErrorDefinition {
   /** The code in the reply envelope. */
   readonly code: number;
-  /** The HTTP status when the server mirrors errors into HTTP (the default). */
+  /** The HTTP status when errors are mirrored into HTTP (ERROR_HTTP_STATUS=mirror); by default a status below 500 is answered as 200. */
   readonly status: number;
   /** The default English message; a thrown error may give a more precise one. */
   readonly message: string;

@@ -15,11 +15,10 @@ export interface DatabaseLocation {
 export async function locateDatabase(options: {
   databaseUrl: string | undefined;
   dataDir: string;
-  embeddedDbPort: number;
 }): Promise<DatabaseLocation> {
   if (options.databaseUrl) {
     return { url: options.databaseUrl, kind: 'server', release: async () => undefined };
   }
-  const embedded: EmbeddedPostgres = await openEmbeddedPostgres(options.dataDir, options.embeddedDbPort);
+  const embedded: EmbeddedPostgres = await openEmbeddedPostgres(options.dataDir);
   return { url: embedded.url, kind: 'embedded', release: () => embedded.stop() };
 }

@@ -1,7 +1,8 @@
 /**
- * Apps (tenants): creation with their key pair, and a short-lived in-process cache, since every
- * request reads its app. Changes made through this process invalidate the entry at once; changes
- * made elsewhere (the CLI, another instance) are seen within APP_CACHE_TTL_MS.
+ * Apps (tenants): creation with their key pair, and a short-lived, bounded in-process cache of the
+ * apps that exist (app-cache.ts), since every request reads its app. Changes made through this
+ * process invalidate the entry at once; changes made elsewhere (the CLI, another instance) are seen
+ * within APP_CACHE_TTL_MS. An unknown app_id is never cached.
  */
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -11,9 +12,12 @@ import { Repository } from 'typeorm';
 import { AppEntity, AppStatus } from './app.entity';
 import { SecretBox } from '../crypto/secret-box';
 import { newAppId } from '../crypto/random-ids';
+import { AppCache } from './app-cache';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 const APP_CACHE_TTL_MS = 5_000;
+/** Far more apps than one instance serves at once; the bound only matters against a flood. */
+const APP_CACHE_CAPACITY = 10_000;
 
 /** The platform's reserved username prefixes: the default for a new app. */
 export const DEFAULT_RESERVED_PREFIXES = ['maxim', 'mta'];
@@ -35,7 +39,7 @@ export interface NewAppSettings {
 
 @Injectable()
 export class AppsService {
-  private readonly cache = new Map<string, { app: AppEntity | null; until: number }>();
+  private readonly cache = new AppCache(APP_CACHE_TTL_MS, APP_CACHE_CAPACITY);
 
   constructor(
     @InjectRepository(AppEntity) private readonly apps: Repository<AppEntity>,
@@ -69,13 +73,18 @@ export class AppsService {
     return this.apps.save(app);
   }
 
-  /** The app with this id, active or not; null when there is none. Cached briefly. */
+  /** The app with this id, active or not; null when there is none. An app found is cached briefly. */
   async find(id: string): Promise<AppEntity | null> {
     const cached = this.cache.get(id);
-    if (cached && cached.until > Date.now()) return cached.app;
+    if (cached) return cached;
     const app = await this.apps.findOneBy({ id });
-    this.cache.set(id, { app, until: Date.now() + APP_CACHE_TTL_MS });
+    if (app) this.cache.set(app);
     return app;
+  }
+
+  /** How many apps the cache holds now (for tests and diagnostics). */
+  get cachedApps(): number {
+    return this.cache.size;
   }
 
   list(): Promise<AppEntity[]> {

@@ -4,15 +4,19 @@
  *
  * The rules (docs/authorization.md has them as a table):
  * - `access-token` is an admin token of this app (principal: admin), a user token we issued for
- *   this app and not revoked (principal: that user), absent (anonymous), or anything else: 10008.
+ *   this app and not revoked (principal: that user), absent (anonymous), a user token that has only
+ *   expired (402, the platform SDK's re-login signal), or anything else: 10008.
  * - `group_id` needs an admin token: the request acts as an admin of that group, which must exist
  *   in the app (20001). With a user token or none: 10010.
  * - `user_id` with an admin token: the request acts as that user of the app (the platform's
- *   original text). With a user token of U: it acts as V only when U is owner or admin of a group
- *   V belongs to (20002 when they share no group, 20012 when U is only a member).
+ *   original text). With a user token of U: it acts as V only when U holds a higher role than V
+ *   (owner > admin > member) in a group they share (20002 when they share none, 20012 when U never
+ *   outranks V): an admin cannot act for the owner or another admin.
  * - Both headers at once: 10002.
- * - Login routes ignore an unusable `access-token` (client SDKs re-send stale ones) unless an
- *   impersonation header asks for it to mean something.
+ * - Routes open to anonymous callers ignore an unusable `access-token` (client SDKs re-send stale
+ *   ones, also after logging out or deleting the account) unless an impersonation header asks for
+ *   it to mean something: the login routes ignore any token; registration on an app that allows
+ *   open registration still takes a valid admin token as admin.
  *
  * What it prevents: a token of another app acting here, a revoked admin token or session still
  * working, a stale or unknown `user_id` silently falling back to the caller's own identity, and a
@@ -59,8 +63,7 @@ export class CallerGuard implements CanActivate {
 
     const token = request.headers['access-token'];
     if (Array.isArray(token)) throw new ApiError('BAD_PARAMETER', 'access-token header is given more than once');
-    // Login routes: a stale token is ignored, unless an impersonation header gives it a meaning.
-    const caller = access === 'anonymous' && !headersSent ? ANONYMOUS : token ? await this.resolve(token, app.id) : ANONYMOUS;
+    const caller = await this.callerOf(access, token, headersSent, app);
     const acting = await this.acting(app, caller, groupId, userId);
     // A user naming itself in user_id acts as itself: no impersonation, no audit row.
     const actsAsItself = caller.kind === 'user' && acting.kind === 'user' && acting.userId === caller.userId;
@@ -74,6 +77,20 @@ export class CallerGuard implements CanActivate {
       await this.audit.record({ appId: app.id, principal, method: request.method, path: requestPath(request), clientIp: request.ip });
     }
     return true;
+  }
+
+  /**
+   * The caller behind `access-token`. Where anonymous callers are allowed and no impersonation
+   * header gives the token a meaning, an unusable one counts as none: the login routes take their
+   * identity from the body and ignore any token; registration on an app open to it still honours a
+   * valid one. On an app closed to it registration needs an admin, so a bad token is refused (10008).
+   */
+  private async callerOf(access: RouteAccess, token: string | undefined, headersSent: boolean, app: AppEntity): Promise<Caller> {
+    if (!token) return ANONYMOUS;
+    if (headersSent) return this.resolve(token, app.id);
+    if (access === 'anonymous') return ANONYMOUS;
+    if (access === 'admin-or-open' && app.openRegistration) return this.resolve(token, app.id).catch(anonymousIfUnusable);
+    return this.resolve(token, app.id);
   }
 
   private async resolve(token: string, appId: string): Promise<Caller> {
@@ -102,8 +119,8 @@ export class CallerGuard implements CanActivate {
       if (caller.kind === 'user' && caller.userId !== target) {
         const standing = await this.groups.standing(app.id, caller.userId, target);
         if (standing === 'shares-nothing') throw new ApiError('NOT_GROUP_MEMBER', `user ${userId} is not a member of any of your groups`);
-        if (standing === 'shares-as-member') {
-          throw new ApiError('NEEDS_GROUP_ADMIN', `acting for user ${userId} needs the owner or admin role in a group of theirs`);
+        if (standing === 'does-not-outrank') {
+          throw new ApiError('NEEDS_GROUP_ADMIN', `acting for user ${userId} needs a higher role than theirs (owner > admin > member) in a group you share`);
         }
       }
       return { kind: 'user', userId: target };
@@ -132,4 +149,10 @@ export class CallerGuard implements CanActivate {
         throw new ApiError('BAD_PARAMETER', 'With an admin access-token this endpoint needs the user_id header naming the user');
     }
   }
+}
+
+/** A token that is refused (10008) or has expired (402) stands for no caller; any other failure (the database) stays one. */
+function anonymousIfUnusable(error: unknown): Caller {
+  if (error instanceof ApiError && (error.errorName === 'ACCESS_TOKEN_INVALID' || error.errorName === 'ACCESS_TOKEN_EXPIRED')) return ANONYMOUS;
+  throw error;
 }

@@ -13,6 +13,9 @@ import { AdminTokensService } from '../admin-tokens/admin-tokens.service';
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
 import { AppStatus, type AppEntity } from '../apps/app.entity';
 import type { NewAppSettings } from '../apps/apps.service';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { SecretBox } from '../crypto/secret-box';
+import { appFileKeyOf, fileStoreSecretOf } from '../token/store-token';
 
 export class UsageError extends Error {}
 
@@ -26,6 +29,9 @@ export const USAGE = `Usage: npm run cli -- <command> [options]
           [--login-free-failures N] [--login-ip-free-failures N] [--login-max-delay SECONDS]
           [--login-failure-reset SECONDS]   (the login throttle: docs/security.md)
   app list
+  app file-key --app APP_ID
+        The key of this app's file service, which checks its store tokens (docs/tokens.md):
+        {"app_id": ..., "file_key": 64 hex digits}. It is a secret: give it to that service only.
   user create --app APP_ID [--username U] [--mobile M] [--email E] [--password P | --password-stdin]
         Without a password, one is generated and printed once.
   user import --app APP_ID --file users.jsonl
@@ -80,6 +86,13 @@ export const COMMANDS: Record<string, Command> = {
   'app list': async (context) => {
     const apps = await context.get(AppsService).list();
     return apps.map(describeApp);
+  },
+
+  'app file-key': async (context, args) => {
+    const { values } = parse(args, { app: { type: 'string' } });
+    const app = await findApp(context, required(values.app, '--app'));
+    const secret = fileStoreSecretOf(context.get<ServiceConfig>(SERVICE_CONFIG), context.get(SecretBox));
+    return { app_id: app.id, file_key: appFileKeyOf(secret, app.id).toString('hex') };
   },
 
   'user create': async (context, args, stdin) => {

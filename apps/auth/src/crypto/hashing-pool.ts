@@ -5,32 +5,25 @@
  * loop preempts it whenever it has work. One worker per core keeps every core hashing; requests
  * beyond that wait in order.
  *
- * Linux sets nice per thread, so each worker lowers its own through its kernel thread id; off
- * Linux, or if that fails, it hashes at normal priority. Workers call the bindings' synchronous
- * functions: the async ones would hand the work back to libuv's pool, at normal priority.
- *
- * The worker is a source string with the bindings' absolute paths resolved here, so it loads the
- * same under tsc's output, @swc-node/register and jest. An idle worker does not keep the process
- * alive, a busy one does; one that dies has its job rejected and is replaced.
+ * Each worker (hashing-worker.mjs) lowers its own priority through its kernel thread id (Linux;
+ * elsewhere, or if that fails, it hashes at normal priority). An idle worker does not keep the
+ * process alive, a busy one does; one that dies has its job rejected and is replaced.
  *
  * The queue is bounded (`maxQueued`): a job beyond it is refused at once (HashingSaturated)
- * rather than left to wait longer than any client would, holding its request meanwhile.
- *
- * The queue is shared out by client (its address: clientNetwork in http/client-ip.ts, an IPv6
- * address by its /64): each client's jobs wait in order, and the workers
- * take the clients in turn, so a login waits behind a few clients' next jobs, not behind all of
- * one busy client's. When the queue is full, a job of a client with fewer jobs waiting takes the
- * place of the newest job of the client with the most (that one is refused, HashingSaturated):
- * one address sending faster than the workers can hash cannot hold the queue against everyone
- * else. With a single client (behind a proxy not listed in TRUSTED_PROXIES) this is the plain
- * queue, first come first served.
+ * rather than left to wait longer than any client would, holding its request meanwhile. It is
+ * shared out by client (fair-share-queue.ts; a client is its address: clientNetwork in
+ * http/client-ip.ts, an IPv6 address by its /64): when it is full, a job of a client with fewer
+ * jobs waiting takes the place of the newest job of the client with the most, which is refused.
+ * Behind a proxy not listed in TRUSTED_PROXIES every job is of one client: first come first served.
  *
  * A verification can say how to tell that nobody waits for it any more (its client hung up):
  * when its turn comes it is dropped instead of hashed, so that under overload the workers spend
  * their time on requests that can still be answered, not on ones clients gave up on.
  */
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Options } from '@node-rs/argon2';
+import { FairShareQueue } from './fair-share-queue';
 
 /**
  * Weight 110 against the event loop's 1024: the loop preempts a hash as it would at nice 19
@@ -39,32 +32,8 @@ import type { Options } from '@node-rs/argon2';
  */
 const WORKER_NICE = 10;
 
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { readlinkSync } = require('node:fs');
-const { setPriority } = require('node:os');
-const argon2 = require(workerData.argon2);
-const bcrypt = require(workerData.bcrypt);
-
-let tid;
-try {
-  tid = Number(/\\/task\\/(\\d+)$/.exec(readlinkSync('/proc/thread-self'))[1]);
-  setPriority(tid, workerData.nice);
-} catch {
-  // not Linux, or not allowed: hash at normal priority
-}
-parentPort.postMessage({ ready: true, tid });
-
-parentPort.on('message', ({ op, hash, password, options }) => {
-  try {
-    if (op === 'hash') parentPort.postMessage({ value: argon2.hashSync(password, options) });
-    else if (op === 'verifyArgon2') parentPort.postMessage({ value: argon2.verifySync(hash, password) });
-    else parentPort.postMessage({ value: bcrypt.verifySync(password, hash) }); // password first
-  } catch (error) {
-    parentPort.postMessage({ error: error instanceof Error ? error.message : String(error) });
-  }
-});
-`;
+/** Beside this file, in apps/auth/src as in dist/ (tsc copies it): plain JavaScript either way. */
+const WORKER_FILE = join(__dirname, 'hashing-worker.mjs');
 
 /**
  * The pool could not do the work (closed, or its worker died): unlike an error of the hash
@@ -90,22 +59,26 @@ export class HashingAbandoned extends Error {
 
 /** Who a job is for: the client the queue is shared out by, and whether it has hung up. */
 export interface HashingClient {
-  /** Its address: jobs with the same one take their turns together. */
-  readonly ip: string;
+  /** Its address: jobs with the same one take their turns together (none: work done for no request). */
+  readonly ip?: string;
   /** True once nobody waits for the answer any more; asked when the job's turn comes, not before. */
   readonly gone?: () => boolean;
+  /** Told when a worker takes the job: what follows is the hash's own time, not the wait for a worker. */
+  readonly started?: () => void;
 }
 
 /** The client of jobs that name none (work done for no request: the CLI, the demo seed): they share one turn. */
 const UNNAMED_CLIENT = '';
 
-type Job = { op: 'hash'; password: string; options: Options } | { op: 'verifyArgon2' | 'verifyBcrypt'; hash: string; password: string };
+/** What a worker is asked, and what it answers (hashing-worker.mjs). */
+export type HashingJob = { op: 'hash'; password: string; options: Options } | { op: 'verifyArgon2' | 'verifyBcrypt'; hash: string; password: string };
 type Reply = { ready: true; tid?: number } | { value: string | boolean } | { error: string };
 
 interface Request {
-  job: Job;
+  job: HashingJob;
   client: string;
   abandoned?: () => boolean;
+  started?: () => void;
   resolve(value: string | boolean): void;
   reject(error: Error): void;
 }
@@ -121,12 +94,7 @@ interface PoolWorker {
 export class HashingPool {
   private readonly workers = new Set<PoolWorker>();
   private readonly idle: PoolWorker[] = [];
-  /**
-   * Waiting jobs by client, each in arrival order. The map's order is the clients' turns: a client
-   * served goes to the back (delete and re-insert), one with nothing left waiting leaves.
-   */
-  private readonly queues = new Map<string, Request[]>();
-  private queued = 0;
+  private readonly queue = new FairShareQueue<Request>();
   private closed = false;
 
   /**
@@ -161,7 +129,7 @@ export class HashingPool {
   /** Stops the workers: queued requests are refused, one in progress is rejected. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const request of this.takeAll()) request.reject(new HashingUnavailable('The hashing pool is closed'));
+    for (const request of this.queue.clear()) request.reject(new HashingUnavailable('The hashing pool is closed'));
     this.idle.length = 0;
     await Promise.all([...this.workers].map((worker) => worker.thread.terminate()));
   }
@@ -170,7 +138,7 @@ export class HashingPool {
   load(): { running: number; queued: number } {
     let running = 0;
     for (const worker of this.workers) if (worker.request) running++;
-    return { running, queued: this.queued };
+    return { running, queued: this.queue.size };
   }
 
   /** For tests: the live workers. */
@@ -178,91 +146,37 @@ export class HashingPool {
     return [...this.workers].map(({ thread, tid, request }) => ({ thread, tid, busy: request !== undefined }));
   }
 
-  private run(job: Job, client?: HashingClient): Promise<string | boolean> {
+  private run(job: HashingJob, client?: HashingClient): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new HashingUnavailable('The hashing pool is closed'));
-      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, resolve, reject };
-      if (this.queued >= this.maxQueued && this.idle.length === 0) {
-        this.dropAbandoned();
-        if (this.queued >= this.maxQueued) {
-          const displaced = this.newestOfBusiestOtherThan(request.client);
-          if (!displaced) return reject(new HashingSaturated(this.queued));
-          displaced.reject(new HashingSaturated(this.queued));
+      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, started: client?.started, resolve, reject };
+      if (this.queue.size >= this.maxQueued && this.idle.length === 0) {
+        // A full queue first sheds the jobs nobody waits for: hung-up clients must not hold places.
+        for (const dropped of this.queue.removeWhere((waiting) => waiting.abandoned?.() === true)) dropped.reject(new HashingAbandoned());
+        if (this.queue.size >= this.maxQueued) {
+          const displaced = this.queue.evictFor(request.client);
+          if (!displaced) return reject(new HashingSaturated(this.queue.size));
+          displaced.reject(new HashingSaturated(this.queue.size));
         }
       }
-      this.enqueue(request);
+      this.queue.push(request.client, request);
       this.dispatch();
     });
   }
 
-  private enqueue(request: Request): void {
-    const waiting = this.queues.get(request.client);
-    if (waiting) waiting.push(request);
-    else this.queues.set(request.client, [request]);
-    this.queued++;
-  }
-
-  /** The next job: the first of the client whose turn it is, which then goes to the back. */
-  private takeNext(): Request | undefined {
-    for (const [client, waiting] of this.queues) {
-      const request = waiting.shift()!;
-      this.queues.delete(client);
-      if (waiting.length > 0) this.queues.set(client, waiting);
-      this.queued--;
-      return request;
-    }
-    return undefined;
-  }
-
-  private takeAll(): Request[] {
-    const all = [...this.queues.values()].flat();
-    this.queues.clear();
-    this.queued = 0;
-    return all;
-  }
-
-  /**
-   * For a job of `client` arriving at a full queue: takes out and returns the newest job of the
-   * client with the most waiting, when that is more than `client` would have with its new one;
-   * otherwise (`client` already has as many as anyone) nothing, and the new job is the one refused.
-   */
-  private newestOfBusiestOtherThan(client: string): Request | undefined {
-    let busiest: Request[] | undefined;
-    for (const waiting of this.queues.values()) if (!busiest || waiting.length > busiest.length) busiest = waiting;
-    const own = this.queues.get(client)?.length ?? 0;
-    if (!busiest || busiest.length <= own + 1) return undefined;
-    const displaced = busiest.pop()!; // never empties it: it holds more than one
-    this.queued--;
-    return displaced;
-  }
-
-  /** A full queue first sheds the jobs nobody waits for: hung-up clients must not hold places. */
-  private dropAbandoned(): void {
-    for (const [client, waiting] of this.queues) {
-      const still = waiting.filter((request) => {
-        if (!request.abandoned?.()) return true;
-        request.reject(new HashingAbandoned());
-        return false;
-      });
-      this.queued -= waiting.length - still.length;
-      if (still.length === 0) this.queues.delete(client);
-      else if (still.length < waiting.length) this.queues.set(client, still); // the same key: its turn is kept
-    }
-  }
-
   private dispatch(): void {
-    while (this.queued > 0) {
+    while (this.queue.size > 0) {
       let worker: PoolWorker | undefined;
       try {
         worker = this.idle.pop() ?? (this.workers.size < this.size ? this.spawn() : undefined);
       } catch (error) {
         // No thread could start (resources exhausted): refuse the request instead of throwing
         // out of a worker's event handler, which would take the process down.
-        this.takeNext()!.reject(new HashingUnavailable(`No hashing worker could start: ${(error as Error).message}`));
+        this.queue.shift()!.reject(new HashingUnavailable(`No hashing worker could start: ${(error as Error).message}`));
         continue;
       }
       if (!worker) return;
-      const request = this.takeNext()!;
+      const request = this.queue.shift()!;
       if (request.abandoned?.()) {
         this.idle.push(worker); // asked only now, at its turn: the worker goes to the next one
         request.reject(new HashingAbandoned());
@@ -276,16 +190,14 @@ export class HashingPool {
         continue;
       }
       worker.request = request;
+      request.started?.();
       worker.thread.ref(); // work in progress keeps the process alive
     }
   }
 
   private spawn(): PoolWorker {
-    const thread = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { argon2: require.resolve('@node-rs/argon2'), bcrypt: require.resolve('@node-rs/bcrypt'), nice: WORKER_NICE },
-      execArgv: [], // not the parent's `-r @swc-node/register`: the worker is plain JavaScript
-    });
+    // Not the parent's `-r @swc-node/register`: the worker is plain JavaScript.
+    const thread = new Worker(WORKER_FILE, { workerData: { nice: WORKER_NICE }, execArgv: [] });
     const worker: PoolWorker = { thread, ready: false };
     let failure: Error | undefined;
     thread.on('message', (reply: Reply) => {

@@ -6,7 +6,7 @@
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash, verify as bcryptVerify } from '@node-rs/bcrypt';
 import { loadServiceConfig } from '@app/config';
-import { PasswordHasher } from './password-hasher';
+import { PasswordHasher, costProfileOf } from './password-hasher';
 import { HashingUnavailable } from './hashing-pool';
 
 const PASSWORD = 'correct horse battery';
@@ -144,6 +144,92 @@ describe('PasswordHasher', () => {
         '',
       ];
       for (const stored of refused) expect({ stored, verifiable: hasher.isVerifiableHash(stored) }).toEqual({ stored, verifiable: false });
+    });
+  });
+
+  describe('the failure floor: a failed verification says nothing about the kind of hash', () => {
+    /** A hasher of its own: what it has met is its state. */
+    const freshHasher = async () => {
+      const fresh = new PasswordHasher(loadServiceConfig({ ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' }));
+      await fresh.onModuleInit();
+      return fresh;
+    };
+    const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+      const started = performance.now();
+      const value = await work();
+      return { value, ms: performance.now() - started };
+    };
+    /** Timers may fire up to a millisecond before their time, as measured by performance.now(). */
+    const TIMER_SLACK_MS = 2;
+    let costly: string;
+
+    beforeAll(async () => {
+      costly = await bcryptHash(PASSWORD, 11); // an imported user's: ten times today's test cost and more
+    });
+
+    it('holds an unknown user to the cost of an imported bcrypt user it was shown at start-up', async () => {
+      const fresh = await freshHasher();
+      try {
+        const before = await timed(() => fresh.verifyNothing('a guess'));
+        await fresh.learnCosts([costly]);
+        const imported = await timed(() => fresh.verify(costly, 'a guess'));
+        const unknown = await timed(() => fresh.verifyNothing('a guess'));
+        expect(imported.value).toBe(false);
+        expect(imported.ms).toBeGreaterThan(before.ms * 5); // the difference an attacker would measure
+        expect(unknown.ms).toBeGreaterThanOrEqual(fresh.failureFloorMs() - TIMER_SLACK_MS);
+        expect(unknown.ms).toBeGreaterThanOrEqual(imported.ms - 5);
+      } finally {
+        await fresh.onApplicationShutdown();
+      }
+    });
+
+    it("holds a wrong password for today's hash, and an unreadable stored hash, to the same floor", async () => {
+      const fresh = await freshHasher();
+      try {
+        await fresh.learnCosts([costly]);
+        const today = await fresh.hash(PASSWORD);
+        for (const stored of [today, '{SSHA}c2FsdGVkaGFzaA==', today.slice(0, 30)]) {
+          const wrong = await timed(() => fresh.verify(stored, 'a guess'));
+          expect({ stored, matches: wrong.value }).toEqual({ stored, matches: false });
+          expect(wrong.ms).toBeGreaterThanOrEqual(fresh.failureFloorMs() - TIMER_SLACK_MS);
+        }
+      } finally {
+        await fresh.onApplicationShutdown();
+      }
+    });
+
+    it('learns a kind of hash from its first verification when nobody showed it one', async () => {
+      const fresh = await freshHasher();
+      try {
+        const first = await timed(() => fresh.verify(costly, 'a guess'));
+        const unknown = await timed(() => fresh.verifyNothing('a guess'));
+        expect(unknown.ms).toBeGreaterThanOrEqual(first.ms - 5);
+      } finally {
+        await fresh.onApplicationShutdown();
+      }
+    });
+
+    it('never holds back a right password', async () => {
+      const fresh = await freshHasher();
+      try {
+        await fresh.learnCosts([costly]);
+        const today = await fresh.hash(PASSWORD);
+        const right = await timed(() => fresh.verify(today, PASSWORD));
+        expect(right.value).toBe(true);
+        expect(right.ms).toBeLessThan(fresh.failureFloorMs() / 2);
+      } finally {
+        await fresh.onApplicationShutdown();
+      }
+    });
+
+    it('tells kinds of hash apart by what sets their cost only', async () => {
+      const today = await hasher.hash(PASSWORD);
+      expect(costProfileOf(today)).toBe('$argon2id$v=19$m=1024,t=1,p=1$');
+      expect(costProfileOf(await hasher.hash('another password'))).toBe(costProfileOf(today));
+      expect(costProfileOf(bcrypt)).toBe('$2$04$');
+      expect(['$2a$', '$2y$'].map((prefix) => costProfileOf(prefix + bcrypt.slice(4)))).toEqual(['$2$04$', '$2$04$']);
+      expect(costProfileOf(costly)).toBe('$2$11$');
+      for (const unreadable of ['', PASSWORD, `$2x$${bcrypt.slice(4)}`, '$argon2id$garbage']) expect(costProfileOf(unreadable)).toBeUndefined();
     });
   });
 });

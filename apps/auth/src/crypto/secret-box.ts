@@ -1,14 +1,16 @@
 /**
  * Seals secrets at rest (the private halves of signing keys and app key pairs) with AES-256-GCM
  * under the master key. The master key comes from MASTER_KEY, or, when that is unset, from
- * `DATA_DIR/master.key`, created on first use with mode 0600 (fine for a developer's machine;
- * production sets MASTER_KEY from its secret store).
+ * `DATA_DIR/master.key`, generated on the first start with mode 0600 (a developer's machine, or
+ * `docker compose up` with no set-up, where DATA_DIR is the auth-data volume); the log says where
+ * it is. Production sets MASTER_KEY from its secret store, the same on every instance.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { ensurePrivateDirectory } from '@app/persistence';
 
 const VERSION = 'v1';
 
@@ -43,15 +45,27 @@ export class SecretBox {
 
   private keyFromDataDir(config: ServiceConfig): Buffer {
     const file = join(config.dataDir, 'master.key');
-    if (!existsSync(file)) {
-      mkdirSync(config.dataDir, { recursive: true });
-      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-      if (config.nodeEnv === 'production') {
-        this.logger.warn(`MASTER_KEY is not set: created ${file}; set MASTER_KEY from a secret store instead`);
-      }
+    if (!existsSync(file) && this.generateKeyFile(config.dataDir, file)) {
+      this.logger.warn(`MASTER_KEY is not set: generated a master key in ${file}. Keep that file: it seals the signing keys. Production must set MASTER_KEY.`);
+    } else if (config.nodeEnv === 'production') {
+      this.logger.warn(`MASTER_KEY is not set: using the master key in ${file}. Production must set MASTER_KEY.`);
+    } else {
+      this.logger.log(`MASTER_KEY is not set: using the master key in ${file}`);
     }
     const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
     if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte hex key`);
     return key;
+  }
+
+  /** Creates `file` with a new key; false when another process (the CLI starting beside the service) made it first. */
+  private generateKeyFile(dataDir: string, file: string): boolean {
+    ensurePrivateDirectory(dataDir);
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
   }
 }

@@ -15,8 +15,11 @@ export interface GroupMember {
   role: GroupRole;
 }
 
-/** How user U stands towards user V across the groups they share. */
-export type Standing = 'administers' | 'shares-as-member' | 'shares-nothing';
+/**
+ * How user U stands towards user V across the groups they share: `outranks` when U holds a higher
+ * role than V (owner > admin > member) in at least one of them.
+ */
+export type Standing = 'outranks' | 'does-not-outrank' | 'shares-nothing';
 
 @Injectable()
 export class GroupDirectory {
@@ -26,16 +29,16 @@ export class GroupDirectory {
     return this.dataSource.getRepository(GroupEntity).existsBy({ appId, groupId });
   }
 
-  /** Whether `actor` is owner or admin of a group in which `target` is a member. */
+  /** Whether `actor` outranks `target` in a group they share (roles: GroupRole, higher is more). */
   async standing(appId: string, actorId: number, targetId: number): Promise<Standing> {
-    const rows: Array<{ role: number }> = await this.dataSource.query(
-      `SELECT actor.role FROM group_member actor
+    const rows: Array<{ actor: number; target: number }> = await this.dataSource.query(
+      `SELECT actor.role AS actor, target.role AS target FROM group_member actor
          JOIN group_member target ON target.app_id = actor.app_id AND target.group_id = actor.group_id
         WHERE actor.app_id = $1 AND actor.user_id = $2 AND target.user_id = $3`,
       [appId, actorId, targetId],
     );
     if (rows.length === 0) return 'shares-nothing';
-    return rows.some((row) => row.role >= GroupRole.Admin) ? 'administers' : 'shares-as-member';
+    return rows.some((row) => Number(row.actor) > Number(row.target)) ? 'outranks' : 'does-not-outrank';
   }
 
   /** Replaces a group's members (creating the group); every member must be a user of the app. */

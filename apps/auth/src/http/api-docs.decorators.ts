@@ -4,7 +4,7 @@
  * error catalogue itself.
  */
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiResponse, ApiSecurity, getSchemaPath } from '@nestjs/swagger';
 import { ErrorCatalogue, type ErrorName } from '@app/contract';
 
 type ReplyData = Type<unknown> | [Type<unknown>] | 'boolean';
@@ -45,6 +45,7 @@ const COMMON_ERRORS: ErrorName[] = [
   'UNSUPPORTED_CONTENT_TYPE',
   'APP_NOT_FOUND',
   'ACCESS_TOKEN_INVALID',
+  'ACCESS_TOKEN_EXPIRED',
   'NO_PERMISSION',
   'GROUP_NOT_FOUND',
   'NOT_GROUP_MEMBER',
@@ -67,7 +68,7 @@ export function ApiErrors(...names: ErrorName[]): MethodDecorator & ClassDecorat
         status,
         description:
           list.map((name) => `${ErrorCatalogue[name].code}: ${ErrorCatalogue[name].message}`).join('; ') +
-          (status < 500 ? ' (HTTP 200 with the same body when ERROR_HTTP_STATUS=200)' : ''),
+          (status < 500 ? ` (HTTP 200 with this body by default; HTTP ${status} with ERROR_HTTP_STATUS=mirror)` : ''),
         schema: {
           type: 'object',
           properties: {
@@ -81,11 +82,20 @@ export function ApiErrors(...names: ErrorName[]): MethodDecorator & ClassDecorat
   );
 }
 
-/** The reference platform's four headers, on every route that belongs to an app. */
+/** The security schemes (api-docs.ts declares them): Swagger UI's Authorize button fills them in once for every call. */
+export const APP_ID_SCHEME = 'app_id';
+export const ACCESS_TOKEN_SCHEME = 'access-token';
+
+/**
+ * The reference platform's four headers, on every route that belongs to an app: `app_id` (required)
+ * and `access-token` (optional) as security schemes, the impersonation headers as parameters of
+ * each operation, since they change per call.
+ */
 export function PlatformHeaders(): ClassDecorator & MethodDecorator {
   return applyDecorators(
-    ApiHeader({ name: 'app_id', required: true, description: 'App ID (the tenant)' }),
-    ApiHeader({ name: 'access-token', required: false, description: 'Admin token or user token' }),
+    // Alternatives: app_id with access-token, or app_id alone.
+    ApiSecurity({ [APP_ID_SCHEME]: [], [ACCESS_TOKEN_SCHEME]: [] }),
+    ApiSecurity({ [APP_ID_SCHEME]: [] }),
     ApiHeader({ name: 'group_id', required: false, description: 'int64: act as an admin of this group (admin token only)' }),
     ApiHeader({ name: 'user_id', required: false, description: 'int64: act for this user' }),
   );

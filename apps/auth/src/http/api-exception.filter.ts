@@ -1,17 +1,18 @@
 /**
  * The one place that turns an error into a reply. Every error, whatever threw it (a domain
- * ApiError, Nest's own HTTP exceptions, body-parser, the database driver, a bug), leaves here as
+ * ApiError, Nest's own HTTP exceptions, Fastify, the database driver, a bug), leaves here as
  * the platform's envelope `{code, message, data: null}` with a code from the catalogue. Unexpected
  * errors are logged with the request id and answered without their details.
  *
- * HTTP status: mirrors the error by default; ERROR_HTTP_STATUS=200 (server-wide, or an app's own
- * override) answers business errors with 200 as the reference platform does.
+ * HTTP status: by default (ERROR_HTTP_STATUS=200) business errors answer 200, as the reference
+ * platform does and its client SDKs expect, and 5xx stay 5xx; `mirror` (server-wide, or an app's
+ * own override) answers each error's own status.
  *
  * A login dropped because its client hung up (HashingAbandoned) is not answered: nobody is left
  * to read it, and the request's log line and metrics already say it was aborted (499).
  *
- * It answers through Nest's HTTP adapter (Express or Fastify, HTTP_ADAPTER), with whatever
- * response it is given: the adapter's, or Node's when a middleware threw on Fastify.
+ * It answers through Nest's HTTP adapter, with whatever response it is given: Fastify's reply, or
+ * Node's response when a middleware threw.
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -62,15 +63,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiError) {
       return { definition: exception.definition, message: exception.message, headers: exception.headers };
     }
-    const cause = (exception as { cause?: unknown } | null)?.cause;
-    // On Fastify, Nest hands body-parser's errors over as HttpExceptions caused by them.
-    const fromParser = this.fromBodyParser(exception) ?? this.fromBodyParser(cause);
-    if (fromParser) return fromParser;
-    // The routers word this differently and Express's echoes a piece of the path: one answer for both.
-    if (isUndecodablePath(exception, cause)) return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request path is not valid percent-encoding' };
     if (exception instanceof HttpException) {
+      // Nest hands Fastify's client errors over as HttpExceptions caused by them.
+      const fastifyMessage = FASTIFY_MESSAGES.get((exception.cause as { code?: unknown } | undefined)?.code);
+      if (fastifyMessage) return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: fastifyMessage };
       return this.fromHttpException(exception);
     }
+    if (isCutShortBody(exception)) return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: BODY_NOT_READ };
     if (exception instanceof HashingSaturated) {
       // Every hashing worker busy and the queue full: come back in a moment, elsewhere if balanced.
       return { ...plain(ErrorCatalogue.SERVER_BUSY), headers: { 'Retry-After': '1' } };
@@ -85,26 +84,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
       exception instanceof Error ? exception.stack : String(exception),
     );
     return plain(ErrorCatalogue.INTERNAL);
-  }
-
-  /** body-parser's errors carry a `type`; their messages never include the body itself. */
-  private fromBodyParser(exception: unknown): ReplyError | undefined {
-    const type = (exception as { type?: unknown } | null)?.type;
-    switch (type) {
-      case 'entity.too.large':
-        return plain(ErrorCatalogue.BODY_TOO_LARGE);
-      case 'entity.parse.failed':
-        return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request body is not valid JSON' };
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return { ...plain(ErrorCatalogue.UNSUPPORTED_CONTENT_TYPE), message: 'Request body must be UTF-8 JSON' };
-      case 'request.aborted':
-      case 'request.size.invalid':
-      case 'stream.encoding.set':
-        return { ...plain(ErrorCatalogue.BAD_PARAMETER), message: 'Request body could not be read' };
-      default:
-        return undefined;
-    }
   }
 
   private fromHttpException(exception: HttpException): ReplyError {
@@ -130,15 +109,21 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 }
 
+const BODY_NOT_READ = 'Request body could not be read';
+
 /**
- * A path whose percent-escapes do not decode, as Nest hands it over (a 400 HttpException caused
- * by it): Express's router fails to decode a parameter of the middleware's `{*splat}` route
- * (URIError), Fastify's router the whole path (FST_ERR_BAD_URL, see http-platform.ts).
+ * The 400s of Fastify's that need words of our own: its messages name Fastify's internals, or
+ * (the router's) echo a piece of the path. Its other client errors (413, 415) are answered by status.
  */
-function isUndecodablePath(exception: unknown, cause: unknown): boolean {
-  // Only a router's 400 caused by it: any other error that happens to carry a URIError is not the path's fault.
-  if (!(exception instanceof HttpException) || exception.getStatus() !== 400) return false;
-  return cause instanceof URIError || (cause as { code?: unknown } | null)?.code === 'FST_ERR_BAD_URL';
+const FASTIFY_MESSAGES: ReadonlyMap<unknown, string> = new Map([
+  ['FST_ERR_BAD_URL', 'Request path is not valid percent-encoding'],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', BODY_NOT_READ],
+]);
+
+/** A body its client stopped sending: Node's `aborted`, which Fastify marks 400 (not the database's ECONNRESET). */
+function isCutShortBody(exception: unknown): boolean {
+  const { code, statusCode } = (exception ?? {}) as { code?: unknown; statusCode?: unknown };
+  return code === 'ECONNRESET' && statusCode === 400;
 }
 
 function plain(definition: ErrorDefinition): ReplyError {

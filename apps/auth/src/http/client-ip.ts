@@ -2,7 +2,7 @@ import { isIPv6 } from 'node:net';
 import type { HttpRequest } from './request-context';
 
 /**
- * The client's IP for the login throttle: the adapter's `request.ip`, which honours
+ * The client's IP for the login throttle: Fastify's `request.ip`, which honours
  * X-Forwarded-For only from TRUSTED_PROXIES (see http-platform.ts), else the socket's peer address.
  */
 export function clientIpOf(request: HttpRequest): string {
@@ -47,7 +47,7 @@ export interface RequestClient {
   /**
    * True once its connection has closed: nobody is left to read the reply. Asked when the work
    * is about to start (no listener per request); Node closes the connection as soon as the
-   * client hangs up, on either adapter.
+   * client hangs up.
    */
   readonly gone: () => boolean;
 }

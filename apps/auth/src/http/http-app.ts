@@ -1,13 +1,11 @@
 /**
  * Builds the HTTP application the same way for `npm start`, the end-to-end tests and the
- * benchmark, so what is tested is what runs. HTTP_ADAPTER picks Express or Fastify under Nest;
- * what differs between them is in http-platform.ts, and the service behaves the same on both.
+ * benchmark, so what is tested is what runs: Nest on Fastify (http-platform.ts).
  *
- * Every reply carries the security headers of helmet 8 (Nest's `useSecurityHeaders`, the same on
- * both adapters). The Content-Security-Policy is the default, narrowed to what Swagger UI at /docs
- * loads: its scripts and stylesheet from this origin, inline styles (the page's <style> blocks and
- * those Swagger UI injects: without 'unsafe-inline' a browser blocks them; never allowed for
- * scripts), data: images.
+ * Every reply carries the security headers of helmet 8 (Nest's `useSecurityHeaders`). The
+ * Content-Security-Policy is the default, narrowed to what Swagger UI at /docs loads: its scripts
+ * and stylesheet from this origin, inline styles (the page's <style> blocks and those Swagger UI
+ * injects: without 'unsafe-inline' a browser blocks them; never allowed for scripts), data: images.
  * `upgrade-insecure-requests` is left out: on a service reached over plain HTTP (a LAN address,
  * or localhost in Safari, which upgrades even that) it turns /docs' own script and stylesheet
  * requests into https ones that fail; behind a TLS proxy, HSTS (kept) does that job.
@@ -23,14 +21,11 @@ import type { ServiceConfig } from '@app/config';
 import { AuthModule } from '../auth.module';
 import { AppLogger, createAppLog, requestLogger } from '../logging/app-logger';
 import { setUpApiDocs } from './api-docs';
-import { httpPlatform } from './http-platform';
+import { createHttpAdapter } from './http-platform';
 import { requestPath } from './request-context';
 import type { RequestScope } from './request-scope';
 
-/**
- * The platform's request headers that browser clients send; preflights must allow them. Given
- * as the header's value: the adapters' CORS packages join lists differently (`,` and `, `).
- */
+/** The platform's request headers that browser clients send; preflights must allow them. */
 const CORS_ALLOWED_HEADERS = 'app_id,access-token,group_id,user_id,content-type,x-request-id';
 /** What the controllers answer; nothing else is allowed cross-origin. */
 const CORS_METHODS = 'GET,POST,PUT';
@@ -40,8 +35,8 @@ const ACCEPTABLE_ID = /^[\w.:-]{1,128}$/;
 const NO_STORE_PATHS = /^\/(token|user)(\/|$)/i;
 
 /**
- * The path as a router matches it: Fastify's decodes percent-escapes before it picks a route, so
- * `/%74oken/user` reaches the token route there and must be no-store too.
+ * The path as the router matches it: Fastify decodes percent-escapes before it picks a route, so
+ * `/%74oken/user` reaches the token route and must be no-store too.
  */
 function decodedPath(path: string): string {
   try {
@@ -56,11 +51,10 @@ export async function createHttpApp(
   databaseUrl: string,
   log: PinoLogger = createAppLog(config),
 ): Promise<INestApplication> {
-  const platform = httpPlatform(config);
   const logRequest = requestLogger(log);
   // First of all, so that every reply (CORS preflights, errors and 404s too) has its id, and
   // every request is logged.
-  platform.onRequest((request, response, route) => {
+  const adapter = createHttpAdapter(config, (request, response, route) => {
     const scope: RequestScope = { requestId: requestIdOf(request), route };
     response.setHeader('x-request-id', scope.requestId);
     if (NO_STORE_PATHS.test(decodedPath(requestPath(request as { url: string })))) response.setHeader('Cache-Control', 'no-store');
@@ -68,7 +62,7 @@ export async function createHttpApp(
     return scope;
   });
 
-  const app = await NestFactory.create(AuthModule.forRoot({ config, databaseUrl }), platform.adapter, {
+  const app = await NestFactory.create(AuthModule.forRoot({ config, databaseUrl }), adapter, {
     bodyParser: false,
     logger: new AppLogger(log),
   });

@@ -10,13 +10,13 @@ export type Caller =
   | { readonly kind: 'user'; readonly appId: string; readonly userId: number; readonly jti: string };
 
 /**
- * A request as guards, strategies and handlers see it: what Express's request and Fastify's have
- * in common (HTTP_ADAPTER picks one), so nothing past the HTTP layer depends on either.
+ * A request as guards, strategies and handlers see it: the part of Fastify's request they use,
+ * so nothing past the HTTP layer depends on Fastify.
  */
 export interface HttpRequest {
   readonly method: string;
   readonly url: string;
-  /** The URL as received; both adapters keep it (Express may rewrite `url` inside mounted middleware). */
+  /** The URL as received (middleware mounted on a path sees `url` without it). */
   readonly originalUrl?: string;
   readonly headers: IncomingHttpHeaders;
   /** The client's address, X-Forwarded-For believed only from TRUSTED_PROXIES (see http-platform.ts). */

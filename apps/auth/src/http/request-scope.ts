@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /**
  * What the service keeps about the request being served, for whatever runs while it does: its id
  * (every log line written meanwhile carries it) and what the reply said. Made once per request by
- * the request hook (http-app.ts), before anything else runs, on either HTTP adapter.
+ * the request hook (http-app.ts), before anything else runs.
  */
 export interface RequestScope {
   /** The caller's `x-request-id` when it looks like an id, else a new UUID; echoed in the reply. */

@@ -2,10 +2,12 @@ import { SetMetadata } from '@nestjs/common';
 
 /**
  * Who may call a route, read by the CallerGuard:
- * - `anonymous`: anyone; a present but unusable access-token is ignored (the login routes, where
- *   client SDKs re-send a stale token).
+ * - `anonymous`: anyone; a present access-token is ignored (the login routes, where client SDKs
+ *   re-send a stale token) unless an impersonation header is sent too.
  * - `admin`: an admin token of the app.
- * - `admin-or-open`: an admin token, or nobody at all when the app allows open registration.
+ * - `admin-or-open`: an admin token, or nobody at all when the app allows open registration; on
+ *   such an app a present but unusable access-token counts as none (a valid one still counts),
+ *   unless an impersonation header is sent too.
  * - `user`: a user's own endpoints: a user token acts as its user; an admin token, or the token of
  *   a group owner or admin, acts for the user named by the `user_id` header.
  * - `none`: no app and no caller (health, docs).

@@ -1,6 +1,7 @@
 /**
  * Logs are pino's: one JSON object per line, or readable lines (pino-pretty) when NODE_ENV is not
- * production and stdout is a terminal. Every `new Logger(...)` in the code writes through
+ * production and stdout is a terminal. JSON lines go through LogOutput (log-output.ts), which never
+ * blocks the event loop: a log reader that stops reading costs dropped lines, never stalled requests. Every `new Logger(...)` in the code writes through
  * AppLogger, and a line written while a request runs carries that request's id (read from its
  * RequestScope: no per-request logger is made). Each request ends with one line (id, method,
  * route, status, duration); bodies and headers are never logged, and values under secret-looking
@@ -13,6 +14,7 @@ import { build as prettyStream } from 'pino-pretty';
 import type { ServiceConfig } from '@app/config';
 import { requestPath } from '../http/request-context';
 import { currentRequestScope, type RequestScope } from '../http/request-scope';
+import { stdoutLogOutput } from './log-output';
 
 /** LOG_LEVEL speaks Nest's level names; these are pino's for the same levels. */
 const PINO_LEVELS: Record<LogLevel, Level> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
@@ -37,18 +39,21 @@ export function createAppLog(config: ServiceConfig, destination: DestinationStre
   );
 }
 
-/** Readable lines for a person at a terminal, JSON for everything else (production, pipes, files). */
+/**
+ * Readable lines for a person at a terminal (written at once: a terminal is read), JSON lines for
+ * everything else (production, pipes, files) through the bounded, non-blocking LogOutput; `main`
+ * flushes it before the process exits.
+ */
 function stdout(config: ServiceConfig): DestinationStream {
   const readable = config.nodeEnv !== 'production' && process.stdout.isTTY === true;
-  // Synchronous writes: nothing is lost when the process exits right after a line (`Stopped`, a failed start).
   return readable
     ? prettyStream({
         sync: true,
         translateTime: 'SYS:HH:MM:ss.l',
-        ignore: 'pid,hostname,context,requestId,method,route,path,status,durationMs',
+        ignore: 'pid,hostname,context,requestId,method,route,path,status,code,durationMs',
         messageFormat: '{if context}[{context}] {end}{msg}{if requestId} ({requestId}){end}',
       })
-    : pino.destination({ dest: 1, sync: true });
+    : stdoutLogOutput();
 }
 
 /** Health probes and metric scrapes come every few seconds: when they succeed, their lines are debug. */
@@ -56,7 +61,8 @@ const PROBE_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /**
  * One line per request, written when its reply ends (or the client goes away): id, method, route
- * pattern, path (never the query string, which is the caller's), status, duration. Nothing is built
+ * pattern, path (never the query string, which is the caller's), status, the envelope's code (an
+ * error's code whatever HTTP status ERROR_HTTP_STATUS gives it), duration. Nothing is built
  * per request but a timestamp and a listener; the line itself only when its level is enabled.
  * Given the Node.js request and response, whichever adapter serves them (http-platform.ts).
  */
@@ -71,9 +77,10 @@ export function requestLogger(log: PinoLogger): (request: IncomingMessage, respo
       const durationMs = Date.now() - started;
       const path = requestPath(request as { url: string; originalUrl?: string });
       const aborted = !response.writableEnded;
+      const code = scope.replyCode;
       log[level](
-        { requestId: scope.requestId, method: request.method, route, path, status, durationMs, ...(aborted ? { aborted: true } : {}) },
-        `${request.method} ${path} ${status} ${durationMs}ms${aborted ? ' (aborted)' : ''}`,
+        { requestId: scope.requestId, method: request.method, route, path, status, code, durationMs, ...(aborted ? { aborted: true } : {}) },
+        `${request.method} ${path} ${status}${code !== undefined && code !== status ? ` ${code}` : ''} ${durationMs}ms${aborted ? ' (aborted)' : ''}`,
       );
     });
   };

@@ -7,6 +7,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { droppedLogLines } from '../logging/log-output';
 
 /** The routes that prove a password and issue tokens. */
 export const LOGIN_ROUTES: ReadonlySet<string> = new Set(['/token/id', '/token/login', '/token/user']);
@@ -20,11 +21,20 @@ interface PoolCounts {
 
 let processRegistry: Registry | undefined;
 
-/** Node's default metrics, collected once per process whatever the number of apps in it. */
+/** Node's default metrics and the log's drops (stdout is the process's), once per process whatever the number of apps in it. */
 function processMetrics(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
+    new Counter({
+      name: 'log_lines_dropped_total',
+      help: 'Log lines dropped, not written: the reader of stdout had fallen more than 1 MiB behind (or had gone); serving never waits for it',
+      registers: [processRegistry],
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
+    });
   }
   return processRegistry;
 }
@@ -69,6 +79,13 @@ export class AuthMetrics {
     name: 'http_request_duration_seconds',
     help: 'Time from a request to the end of its reply, by method, route pattern ("unmatched" when no route handled it) and HTTP status',
     labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly replyCodes = new Counter({
+    name: 'http_reply_codes_total',
+    help: 'Replies in the {code, message, data} envelope, by route pattern and code (200 success, else the error code), whatever HTTP status ERROR_HTTP_STATUS gives them',
+    labelNames: ['route', 'code'] as const,
     registers: [this.registry],
   });
 

@@ -3,9 +3,9 @@
  * and before any guard, so refused requests (415, 429, 10101...) are measured like the others.
  *
  * The reply code is the envelope's, which the success envelope and the exception filter record in
- * the request's scope: a login's outcome (10101, 10103...) is only there, since
- * ERROR_HTTP_STATUS=200 answers business errors with HTTP 200. It works on Node's request and
- * response, which is what Nest middleware gets on either HTTP adapter.
+ * the request's scope: an error's code (10101, 10103...) is only there, since ERROR_HTTP_STATUS=200
+ * (the default) answers business errors with HTTP 200; every enveloped reply is counted by it. It
+ * works on Node's request and response, which is what Nest middleware gets on Fastify.
  */
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -32,8 +32,9 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       const method = request.method ?? 'GET';
       const status = response.writableFinished ? response.statusCode : CLIENT_CLOSED_REQUEST;
       stopTimer({ method, route: route ?? UNMATCHED, status });
-      if (route === undefined) return;
       const replyCode = scope?.replyCode;
+      if (replyCode !== undefined) this.metrics.replyCodes.inc({ route: route ?? UNMATCHED, code: String(replyCode) });
+      if (route === undefined) return;
       if (method === 'POST' && LOGIN_ROUTES.has(route)) {
         this.metrics.logins.inc({ route, outcome: String(replyCode ?? status) });
       }

@@ -25,6 +25,17 @@ export interface SessionSelector {
 export class SessionRevoker {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /**
+   * The device of a session that is not revoked (null: a session without one), or undefined when
+   * it is revoked or unknown. Read in the caller's transaction, after its locks, by a write made
+   * for the session's holder: the session may have been revoked since CallerGuard let the call in.
+   */
+  async liveSessionDevice(jti: string, manager: EntityManager): Promise<{ deviceId: number | null } | undefined> {
+    const rows: Array<{ device_id: string | null }> = await manager.query('SELECT device_id FROM session WHERE jti = $1 AND revoked_at IS NULL', [jti]);
+    if (rows.length === 0) return undefined;
+    return { deviceId: rows[0].device_id === null ? null : Number(rows[0].device_id) };
+  }
+
   /** Revokes the live sessions matching the selector; returns how many. */
   async revoke(selector: SessionSelector, manager: EntityManager = this.dataSource.manager): Promise<number> {
     const conditions = ['app_id = $1', 'revoked_at IS NULL', 'expires_at > now()'];

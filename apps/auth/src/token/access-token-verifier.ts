@@ -5,6 +5,12 @@
  * accept a token, refuses with 10008 and a message that says which check failed; `check()`, for
  * introspection, returns that reason instead of throwing.
  *
+ * Expiry is checked last and answered apart: a token that would be valid but for its `exp` is one
+ * the platform's client SDK may replace by logging in again, so `verify()` answers it with 402 (the
+ * SDK's re-login signal). Anything else wrong with an expired token (revoked: a kicked device or a
+ * banned user; another app's; unknown key) is still the refusal 10008, which the SDK does not
+ * answer with a silent login.
+ *
  * The signature and the token's shape are checked by libs/auth-client's Rs256Jws, the code other
  * services verify our tokens with: strict (RS256 only, canonical base64url), and several times
  * cheaper than jsonwebtoken around the same RSA verification. The claims are then checked as
@@ -30,12 +36,16 @@ export interface VerifiedAccessToken {
   deviceSn: number | undefined;
 }
 
-/** The outcome of checking a token: its claims, or which check failed (the 10008 message). */
-export type AccessTokenCheck = { valid: true; claims: AccessTokenClaims } | { valid: false; reason: string };
+/**
+ * The outcome of checking a token: its claims, or which check failed (the 10008 message);
+ * `expired` when the expiry is the only check it fails.
+ */
+export type AccessTokenCheck = { valid: true; claims: AccessTokenClaims } | { valid: false; reason: string; expired?: true };
 
 const MALFORMED = 'access-token is malformed';
 const UNKNOWN_KEY = 'access-token is signed by an unknown key';
 const INVALID = 'access-token signature or claims are invalid';
+const EXPIRED = 'access-token has expired';
 /** The message for each refusal of Rs256Jws (the words clients have always seen). */
 const JWS_REFUSALS: Readonly<Record<Rs256Fault, string>> = {
   malformed: MALFORMED,
@@ -59,10 +69,10 @@ export class AccessTokenVerifier {
     this.jws = new Rs256Jws((kid) => signingKeys.loadedVerificationKey(kid));
   }
 
-  /** For the guard: the token's user, or 10008 saying which check failed. */
+  /** For the guard: the token's user, 402 when it has only expired, or 10008 saying which check failed. */
   async verify(token: string, appId: string): Promise<VerifiedAccessToken> {
     const checked = await this.check(token, appId);
-    if (!checked.valid) throw new ApiError('ACCESS_TOKEN_INVALID', checked.reason);
+    if (!checked.valid) throw checked.expired ? new ApiError('ACCESS_TOKEN_EXPIRED') : new ApiError('ACCESS_TOKEN_INVALID', checked.reason);
     const { claims } = checked;
     return { userId: Number(claims.sub), jti: claims.jti, deviceSn: claims.device_sn };
   }
@@ -86,7 +96,6 @@ export class AccessTokenVerifier {
     // that never comes, like 1e999, which JSON reads as Infinity) is not one we issued, and taking
     // it would let whoever could sign mint tokens that never expire.
     if (typeof exp !== 'number' || !Number.isFinite(exp)) return invalid(INVALID);
-    if (now >= exp) return invalid('access-token has expired');
     // jsonwebtoken skipped the issuer check for an empty TOKEN_ISSUER.
     if (this.config.tokenIssuer && verified.iss !== this.config.tokenIssuer) return invalid(INVALID);
     const claims = verified as unknown as AccessTokenClaims & { scope?: unknown };
@@ -95,6 +104,8 @@ export class AccessTokenVerifier {
 
     const [session] = await this.statements.rows(SESSION_IS_LIVE, [claims.jti]);
     if (!session?.live) return invalid('access-token has been revoked');
+    // Last, so that "expired" (402, log in again) never hides a refusal (class doc).
+    if (now >= exp) return { valid: false, reason: EXPIRED, expired: true };
     return { valid: true, claims };
   }
 }

@@ -73,7 +73,7 @@ export class TokenVerificationController {
       'oldest first; call again with `cursor` while a full page comes back.',
   })
   @ApiEnvelope(RevocationPageReply)
-  @ApiResponse({ status: 400, description: '10002: since is not a non-negative integer (HTTP 200 with the same body when ERROR_HTTP_STATUS=200)' })
+  @ApiResponse({ status: 400, description: '10002: since is not a non-negative integer (HTTP 200 with this body by default; HTTP 400 with ERROR_HTTP_STATUS=mirror)' })
   revocationLog(@Query() query: RevocationsQuery): Promise<RevocationPageReply> {
     return this.revocations.since(query.since);
   }

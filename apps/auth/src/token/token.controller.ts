@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiError } from '@app/contract';
 import { TokenIssuer } from './token-issuer';
 import { LoginByIdDto, LoginByNameDto, LoginByUsernameDto } from './dto/login.dto';
 import { TokenReply } from './dto/token-reply';
@@ -18,6 +19,11 @@ const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', '
  * (ValidatedBody), then its Passport strategy proves the credentials and yields the user; the
  * handler only issues the tokens. Any `access-token` sent along is ignored: client SDKs re-send
  * a stale one when they log in again.
+ *
+ * With the `user_id` header (an admin, or a group owner or admin, logging a user in on their
+ * behalf) the body must log in that very user: the call is audited as acting for the header's user
+ * and the token names the real caller, so a token for anyone else is refused (10002), not issued
+ * under an audit row that names someone else.
  */
 @ApiTags('token')
 @PlatformHeaders()
@@ -51,7 +57,10 @@ export class TokenController {
   @Post('user')
   @HttpCode(200)
   @UseGuards(ValidatedBody(LoginByUsernameDto), AuthGuard('username'))
-  @ApiOperation({ summary: 'Get a user token by username and password' })
+  @ApiOperation({
+    summary: 'Get a user token by username or mobile number, and password',
+    description: "Send exactly one of name and mobile; a mobile number is read as on /token/login (E.164, or national in the app's default region).",
+  })
   @ApiBody({ type: LoginByUsernameDto })
   @ApiEnvelope(TokenReply)
   @ApiErrors(...LOGIN_ERRORS)
@@ -62,6 +71,11 @@ export class TokenController {
   private issue(request: ResolvedRequest): Promise<TokenReply> {
     const body = request.body as { device_guid?: string };
     const proven = request.user as ProvenLogin;
+    const acting = request.principal?.acting;
+    // On a login route only the user_id header makes the request act as a user (a token alone is ignored).
+    if (acting?.kind === 'user' && acting.userId !== proven.user.id) {
+      throw new ApiError('BAD_PARAMETER', 'The user_id header must name the user the body logs in');
+    }
     const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent: request.headers['user-agent'] } : undefined;
     // Issued during an impersonated call: the token names the real caller (RFC 8693 `act`).
     const actor = request.principal?.impersonated ? actorSubject(request.principal.caller) : undefined;

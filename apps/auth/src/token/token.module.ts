@@ -8,6 +8,7 @@ import { TokenVerificationController } from './token-verification.controller';
 import { WellKnownController } from './well-known.controller';
 import { RevocationLog } from './revocation-log';
 import { TokenIssuer } from './token-issuer';
+import { StoreTokenSigner } from './store-token';
 import { LoginRecorder } from './login-recorder';
 import { CredentialsVerifier } from './credentials-verifier';
 import { LoginLookup } from './login-lookup';
@@ -35,6 +36,7 @@ import { ThrottleModule } from '../throttle/throttle.module';
   controllers: [TokenController, TokenVerificationController, WellKnownController],
   providers: [
     TokenIssuer,
+    StoreTokenSigner,
     LoginRecorder,
     CredentialsVerifier,
     LoginLookup,

@@ -1,9 +1,10 @@
 /**
- * Who may change, set or delete a user's account beyond acting as the user: the rules read only
- * the Principal that CallerGuard resolved.
+ * Who may change, set or delete a user's account beyond acting as the user, and how much of the
+ * audit each reader sees: the rules read only the Principal that CallerGuard resolved.
  */
-import { actingUserId, asAdminForUser, asSelf } from './account-access';
+import { actingUserId, asAdminForUser, asSelf, auditRowAsSeenBy } from './account-access';
 import type { Principal } from '../callers/principal';
+import type { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
 
 const APP = 'app';
 const ALICE = 1_100_000_000_001;
@@ -49,5 +50,38 @@ describe('actingUserId', () => {
 
   it('fails closed when the request acts as no user', () => {
     expect(() => actingUserId(adminAlone)).toThrow(/@Access\('user'\)/);
+  });
+});
+
+describe('auditRowAsSeenBy', () => {
+  const row = (callerKind: 'admin' | 'user', callerId: string): ImpersonationAuditEntity => ({
+    id: 1,
+    appId: APP,
+    callerKind,
+    callerId,
+    actingUserId: ALICE,
+    actingGroupId: null,
+    method: 'POST',
+    path: '/user/kick',
+    clientIp: '203.0.113.7',
+    at: new Date(1764288000000),
+  });
+  const byAdmin = row('admin', 'adm-1');
+  const byOwner = row('user', String(BOB));
+
+  it('shows an admin every row whole', () => {
+    expect(auditRowAsSeenBy(adminForAlice, byAdmin)).toMatchObject({ callerId: 'adm-1', clientIp: '203.0.113.7' });
+    expect(auditRowAsSeenBy(adminForAlice, byOwner)).toMatchObject({ callerId: String(BOB), clientIp: '203.0.113.7' });
+  });
+
+  it("hides every caller's address from a user, and a calling user's id, but not an admin token's", () => {
+    for (const reader of [own, ownerForAlice]) {
+      expect(auditRowAsSeenBy(reader, byAdmin)).toMatchObject({ callerKind: 'admin', callerId: 'adm-1', clientIp: null });
+      expect(auditRowAsSeenBy(reader, byOwner)).toMatchObject({ callerKind: 'user', callerId: null, clientIp: null });
+    }
+  });
+
+  it('keeps what was done and when', () => {
+    expect(auditRowAsSeenBy(own, byOwner)).toMatchObject({ actingUserId: ALICE, actingGroupId: null, method: 'POST', path: '/user/kick', at: new Date(1764288000000) });
   });
 });

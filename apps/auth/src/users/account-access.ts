@@ -8,9 +8,11 @@
  *   knows the old password, and an impersonated call must not be able to set one;
  * - setting a password without the old one is for an admin only (never a group owner);
  * - deleting the account needs the user themself (who proves the password again) or an admin.
- * Everything else (devices, kicking, reading the audit) is open to whoever may act as the user.
+ * Everything else (devices, kicking, reading the audit) is open to whoever may act as the user,
+ * though a user reads the audit with less in it than an admin does (`auditRowAsSeenBy`).
  */
 import type { Principal } from '../callers/principal';
+import type { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
 
 /** The user themself, calling with their own token and no impersonation header. */
 export interface Self {
@@ -43,4 +45,20 @@ export function asAdminForUser(principal: Principal): AdminForUser | undefined {
   const { caller, acting } = principal;
   if (caller.kind !== 'admin' || acting.kind !== 'user') return undefined;
   return { kind: 'admin', userId: acting.userId };
+}
+
+/** An audit row as a reader sees it; `callerId` and `clientIp` are null where hidden. */
+export type AuditRowView = Pick<ImpersonationAuditEntity, 'callerKind' | 'actingUserId' | 'actingGroupId' | 'method' | 'path' | 'at'> & {
+  readonly callerId: string | null;
+  readonly clientIp: string | null;
+};
+
+/**
+ * An app admin reads the audit whole. A user (the user themself, or a group owner or admin acting
+ * for them) learns what was done and when, but not from which address (another person's IP), and
+ * who did it only when it was an admin token: which fellow group member acted is theirs to say.
+ */
+export function auditRowAsSeenBy(principal: Principal, row: ImpersonationAuditEntity): AuditRowView {
+  if (principal.caller.kind === 'admin') return row;
+  return { ...row, clientIp: null, callerId: row.callerKind === 'admin' ? row.callerId : null };
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ErrorName } from '@app/contract';
 import { AccountService } from './account.service';
-import { ChangePasswordDto, DeleteUserDto, DeviceSnQuery, OptionalDeviceSnQuery, SetPasswordDto } from './dto/account.dto';
+import { ChangePasswordDto, DeleteUserDto, DeviceSnBody, DeviceSnQuery, SetPasswordDto, deviceSnOf, requiredDeviceSnOf } from './dto/account.dto';
 import { DeviceListItem, ImpersonationRecord } from './dto/account-replies';
 import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
 import { Access } from '../http/route-access';
@@ -85,12 +85,15 @@ export class AccountController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Remove one of the user\'s devices',
-    description: `Its sessions are revoked and the device is forgotten with its push token. ${ACTING_FOR}`,
+    description:
+      'device_sn (required) in the JSON body, as the platform\'s web SDK sends it, or in the query; in both, they must agree. ' +
+      `Its sessions are revoked and the device is forgotten with its push token and vendor push binding. ${ACTING_FOR}`,
   })
+  @ApiBody({ type: DeviceSnBody, required: false })
   @ApiEnvelope('boolean')
   @ApiErrors(...CALLER_ERRORS)
-  async removeDevice(@Tenant() app: AppEntity, @Auth() principal: Principal, @Query() query: DeviceSnQuery): Promise<boolean> {
-    await this.account.removeDevice(app, principal, query.device_sn);
+  async removeDevice(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeviceSnBody, @Query() query: DeviceSnQuery): Promise<boolean> {
+    await this.account.removeDevice(app, principal, requiredDeviceSnOf(body, query));
     return true;
   }
 
@@ -99,13 +102,16 @@ export class AccountController {
   @ApiOperation({
     summary: 'Sign the user out of one device, or of all',
     description:
+      'device_sn in the JSON body, as the platform\'s web SDK sends it, or in the query; in both, they must agree. ' +
       'The sessions of the device (without device_sn: every session of the user) are revoked and each device gets a new push ' +
-      `token, so the old one stops working; the devices stay registered with their device_sn. ${ACTING_FOR}`,
+      'token, so the old one stops working, and loses its vendor push binding (POST /user/token/bind); ' +
+      `the devices stay registered with their device_sn. ${ACTING_FOR}`,
   })
+  @ApiBody({ type: DeviceSnBody, required: false })
   @ApiEnvelope('boolean')
   @ApiErrors(...CALLER_ERRORS)
-  async kick(@Tenant() app: AppEntity, @Auth() principal: Principal, @Query() query: OptionalDeviceSnQuery): Promise<boolean> {
-    await this.account.kick(app, principal, query.device_sn);
+  async kick(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeviceSnBody, @Query() query: DeviceSnQuery): Promise<boolean> {
+    await this.account.kick(app, principal, deviceSnOf(body, query));
     return true;
   }
 

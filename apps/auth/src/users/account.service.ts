@@ -19,7 +19,7 @@ import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { UserEntity } from './user.entity';
 import { isPasswordTooLong, passwordPolicyViolation } from './password-policy';
-import { actingUserId, asAdminForUser, asSelf } from './account-access';
+import { actingUserId, asAdminForUser, asSelf, auditRowAsSeenBy, type AuditRowView } from './account-access';
 
 /** The security stamp's next value (user.entity.ts says what moves it). */
 const NEXT_STAMP = () => 'security_stamp + 1';
@@ -30,7 +30,6 @@ import { DeviceRegistry } from '../devices/device-registry';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { PasswordHasher } from '../crypto/password-hasher';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
-import type { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
 import { LoginThrottle } from '../throttle/login-throttle';
 import { clientKey, identifierKey } from '../throttle/throttle-policy';
 import type { RequestClient } from '../http/client-ip';
@@ -155,9 +154,9 @@ export class AccountService {
     });
   }
 
-  /** The calls that acted as the user through an impersonation header, newest first. */
-  impersonations(app: AppEntity, principal: Principal): Promise<ImpersonationAuditEntity[]> {
-    return this.audit.actingAs(app.id, actingUserId(principal));
+  /** The calls that acted as the user through an impersonation header, newest first, as the reader may see them. */
+  async impersonations(app: AppEntity, principal: Principal): Promise<AuditRowView[]> {
+    return (await this.audit.actingAs(app.id, actingUserId(principal))).map((row) => auditRowAsSeenBy(principal, row));
   }
 
   private checkNewPassword(app: AppEntity, password: string, field: string): void {

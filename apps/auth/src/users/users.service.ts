@@ -16,6 +16,7 @@ import { PasswordHasher } from '../crypto/password-hasher';
 import type { HashingClient } from '../crypto/hashing-pool';
 import { newUserId } from '../crypto/random-ids';
 import { SessionRevoker } from '../sessions/session-revoker';
+import { DeviceRegistry } from '../devices/device-registry';
 
 export interface NewUser {
   username?: string;
@@ -40,6 +41,7 @@ export class UsersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionRevoker,
+    private readonly devices: DeviceRegistry,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
@@ -124,7 +126,7 @@ export class UsersService {
 
   /**
    * Bans or re-enables users, all or none: an id that is not a user of this app is 10000 and
-   * changes nothing. Banning also revokes the users' live tokens.
+   * changes nothing. Banning also revokes the users' live tokens and drops their devices' vendor push tokens.
    */
   async setStatus(appId: string, userIds: number[], status: UserStatus): Promise<void> {
     const ids = [...new Set(userIds)];
@@ -139,6 +141,7 @@ export class UsersService {
         // The stamp moves so that logins already past their password check issue nothing.
         await manager.update(UserEntity, { appId, id: In(ids) }, { status, securityStamp: () => 'security_stamp + 1' });
         await this.sessions.revoke({ appId, userIds: ids }, manager);
+        await this.devices.unbindVendorPushTokensOf(manager, appId, ids);
       } else {
         await manager.update(UserEntity, { appId, id: In(ids) }, { status });
       }

@@ -3,7 +3,7 @@
  * runs, so a malformed body is 10002 naming the field, not Passport's bare 401.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsDefined, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
 import { IsUserIdField } from '../../http/user-id.validators';
 import type { DeviceClaim } from '../credentials-verifier';
 
@@ -59,13 +59,45 @@ export class LoginByNameDto extends LoginBody {
   login_name!: string;
 }
 
+/** A field that must not come with `other`: of the two, a body sends exactly one. */
+function NotSentWith(other: string): PropertyDecorator {
+  return ValidateBy(
+    { name: 'notSentWith', validator: { validate: (_value: unknown, args) => (args?.object as Record<string, unknown>)[other] === undefined } },
+    { message: `send either ${other} or $property, not both` },
+  );
+}
+
+/**
+ * `/token/user`: a username or a mobile number, exactly one of them, as the platform's SDKs send
+ * it (`{name, password}` or `{mobile, password}`).
+ */
 export class LoginByUsernameDto extends LoginBody {
-  @ApiProperty({ example: 'alice_01', description: 'Username' })
-  @IsDefined({ message: 'name is required' })
+  @ApiPropertyOptional({ example: 'alice_01', description: 'Username; send either name or mobile' })
+  @ValidateIf((body: LoginByUsernameDto) => body.name !== undefined || body.mobile === undefined)
+  @IsDefined({ message: 'name or mobile is required' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(256)
-  name!: string;
+  name?: string;
+
+  @ApiPropertyOptional({
+    example: '+8613800138000',
+    description: "Mobile number: E.164, or national in the app's default region (as on /token/login); send either name or mobile",
+  })
+  @ValidateIf((body: LoginByUsernameDto) => body.mobile !== undefined)
+  @NotSentWith('name')
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  mobile?: string;
+
+  /**
+   * What Passport's local strategy reads as the username (it reads one field): whichever of the
+   * two was sent. A getter, so it is never read from the request body itself.
+   */
+  get identity(): string | undefined {
+    return this.name ?? this.mobile;
+  }
 }
 
 /** The device a validated login body names, if any: what the credentials check reads and counts by. */

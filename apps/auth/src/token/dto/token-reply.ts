@@ -14,10 +14,10 @@ export class TokenReply {
   @ApiProperty({ type: String, nullable: true, description: 'Push token of the device; null without device_guid' })
   push_token!: string | null;
 
-  @ApiProperty({ description: 'File-store token (short-lived JWT, scope "file")' })
+  @ApiProperty({ description: 'File-store token (short-lived HS256 JWT, scope "file", with the app_id), under the app\'s file key' })
   store_token!: string;
 
-  @ApiProperty({ description: 'File key: HMAC-SHA256 of the store token\'s jti under the file-store secret' })
+  @ApiProperty({ description: 'File key: HMAC-SHA256 of the store token\'s jti under the app\'s file key (docs/tokens.md)' })
   access_key_secret!: string;
 
   @ApiProperty({ description: "The app's public key (SPKI PEM) for the encrypted connection" })

@@ -44,7 +44,7 @@ function registered(name: string): unknown {
 describe.each([
   { Strategy: IdStrategy, name: 'id', usernameField: 'user_id' },
   { Strategy: LoginNameStrategy, name: 'login-name', usernameField: 'login_name' },
-  { Strategy: UsernameStrategy, name: 'username', usernameField: 'name' },
+  { Strategy: UsernameStrategy, name: 'username', usernameField: 'identity' },
 ])('$Strategy.name', ({ Strategy, name, usernameField }) => {
   it(`registers with Passport as '${name}'`, () => {
     const strategy = new Strategy(new FakeVerifier() as never);
@@ -137,6 +137,27 @@ describe('UsernameStrategy', () => {
       { app: TENANT, lookup: { kind: 'username', key: 'alice_01' }, password: PASSWORD },
       { app: TENANT, lookup: { kind: 'username', key: '张三_ab' }, password: PASSWORD },
     ]);
+  });
+
+  it('looks a mobile number up in E.164, read in the app’s default region as /token/login does', async () => {
+    const verifier = new FakeVerifier();
+    const strategy = new UsernameStrategy(verifier as never);
+    await strategy.validate(requestWith({ mobile: '138 0013 8000', password: PASSWORD }));
+    await strategy.validate(requestWith({ mobile: '+1 650 253 0000', password: PASSWORD }));
+    expect(verifier.calls.map((call) => call.lookup)).toEqual([
+      { kind: 'mobile', e164: '+8613800138000' },
+      { kind: 'mobile', e164: '+16502530000' },
+    ]);
+  });
+
+  it('answers 10002 for a mobile that is no phone number, without asking the verifier', () => {
+    const verifier = new FakeVerifier();
+    const strategy = new UsernameStrategy(verifier as never);
+    expect(() => strategy.validate(requestWith({ mobile: '13800138000', password: PASSWORD }, { id: 'app3', defaultRegion: null }))).toThrow(
+      expect.objectContaining({ errorName: 'BAD_PARAMETER', message: expect.stringMatching(/mobile/) }),
+    );
+    expect(() => strategy.validate(requestWith({ mobile: 'alice_01', password: PASSWORD }))).toThrow(expect.objectContaining({ errorName: 'BAD_PARAMETER' }));
+    expect(verifier.calls).toHaveLength(0);
   });
 
   it('never reads a username as a mobile or an email', async () => {

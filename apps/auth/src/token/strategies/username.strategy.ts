@@ -1,22 +1,38 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
+import { ApiError } from '@app/contract';
 import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
 import { deviceClaimOf, type LoginByUsernameDto } from '../dto/login.dto';
-import { usernameKey } from '../../users/identifiers';
+import { checkMobile, usernameKey, type LoginIdentifier } from '../../users/identifiers';
+import type { AppEntity } from '../../apps/app.entity';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
 import { requestClientOf } from '../../http/client-ip';
 
-/** `POST /token/user`: username (compared case-insensitively after NFKC) + password. */
+/**
+ * `POST /token/user`: a username (compared case-insensitively after NFKC) or a mobile number
+ * (normalized to E.164 as /token/login does, in the app's default region) + password. The body
+ * was validated first, so exactly one of the two is there.
+ */
 @Injectable()
 export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
   constructor(private readonly credentials: CredentialsVerifier) {
-    super({ usernameField: 'name', passwordField: 'password', passReqToCallback: true, session: false });
+    // `identity` is the DTO's getter for whichever of name / mobile the body has.
+    super({ usernameField: 'identity', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
   validate(request: ResolvedRequest): Promise<ProvenLogin> {
     const body = request.body as LoginByUsernameDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'username', key: usernameKey(body.name.trim()) }, body.password, requestClientOf(request), deviceClaimOf(body));
+    const app = tenantOf(request);
+    return this.credentials.verify(app, lookupOf(app, body), body.password, requestClientOf(request), deviceClaimOf(body));
   }
+}
+
+function lookupOf(app: AppEntity, body: LoginByUsernameDto): LoginIdentifier {
+  if (body.mobile === undefined) return { kind: 'username', key: usernameKey(body.name!.trim()) };
+  const mobile = checkMobile(body.mobile, app.defaultRegion);
+  // Not a phone number at all: a malformed parameter, not a failed login.
+  if (!mobile.ok) throw new ApiError('BAD_PARAMETER', mobile.reason);
+  return { kind: 'mobile', e164: mobile.value };
 }

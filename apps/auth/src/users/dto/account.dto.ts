@@ -3,12 +3,11 @@
  * absurd input early: the password policy (../password-policy.ts) has the real limits.
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsDefined, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ApiError } from '@app/contract';
+import { DEVICE_SN_MAX, IsDeviceSnField } from '../../devices/device-sn.field';
 
 const PASSWORD_FIELD_MAX = 4096;
-/** device_sn is the platform's int32. */
-const DEVICE_SN_MAX = 2 ** 31 - 1;
 
 export class ChangePasswordDto {
   @ApiProperty({ example: 'correct horse battery', format: 'password', description: 'The current password' })
@@ -44,22 +43,41 @@ export class DeleteUserDto {
   password?: string;
 }
 
+/** device_sn in the query, as the platform's server docs put it. */
 export class DeviceSnQuery {
-  @ApiProperty({ example: 1, minimum: 1, maximum: DEVICE_SN_MAX, description: "The device's serial number (GET /user/device/list)" })
-  @IsDefined({ message: 'device_sn is required' })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(DEVICE_SN_MAX)
-  device_sn!: number;
+  @ApiPropertyOptional({ example: 1, minimum: 1, maximum: DEVICE_SN_MAX, description: "The device's serial number (GET /user/device/list); here or in the JSON body" })
+  @IsOptional()
+  @IsDeviceSnField()
+  device_sn?: number;
 }
 
-export class OptionalDeviceSnQuery {
-  @ApiPropertyOptional({ example: 1, minimum: 1, maximum: DEVICE_SN_MAX, description: 'One device; absent: every device of the user' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(DEVICE_SN_MAX)
+/**
+ * `{"device_sn": 2}`, as the platform's web SDK sends it. A null device_sn is refused rather than
+ * read as absent: on a kick, absent means every device.
+ */
+export class DeviceSnBody {
+  @ApiPropertyOptional({ example: 2, minimum: 1, maximum: DEVICE_SN_MAX, description: "The device's serial number (GET /user/device/list); here or in the query" })
+  @ValidateIf((body: DeviceSnBody) => body.device_sn !== undefined)
+  @IsDeviceSnField()
   device_sn?: number;
+}
+
+/**
+ * The device_sn of a request that may carry it in the JSON body (the platform's web SDK) or the
+ * query (the platform's server docs): either will do, both must agree. Undefined in neither.
+ */
+export function deviceSnOf(body: DeviceSnBody, query: DeviceSnQuery): number | undefined {
+  const fromBody = body.device_sn;
+  const fromQuery = query.device_sn ?? undefined;
+  if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery) {
+    throw new ApiError('BAD_PARAMETER', `device_sn is ${fromBody} in the body but ${fromQuery} in the query`);
+  }
+  return fromBody ?? fromQuery;
+}
+
+/** As deviceSnOf, for the routes where device_sn is required. */
+export function requiredDeviceSnOf(body: DeviceSnBody, query: DeviceSnQuery): number {
+  const deviceSn = deviceSnOf(body, query);
+  if (deviceSn === undefined) throw new ApiError('BAD_PARAMETER', 'device_sn is required');
+  return deviceSn;
 }
