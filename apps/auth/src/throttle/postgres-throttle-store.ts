@@ -7,7 +7,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { CountedKey, ReservationRule } from './throttle-policy';
-import type { ThrottleStore } from './throttle-store';
+import type { ThrottleStore, ThrottleStoreStatus } from './throttle-store';
 
 const RESERVE = `SELECT login_throttle_reserve($1::text[], $2::int[], $3::float8[], $4::float8) AS wait`;
 
@@ -54,5 +54,9 @@ export class PostgresThrottleStore implements ThrottleStore, OnModuleInit, OnMod
   async settle(clear: readonly string[], giveBack: readonly string[]): Promise<void> {
     if (clear.length === 0 && giveBack.length === 0) return;
     await this.dataSource.query(SETTLE, [clear, giveBack]);
+  }
+
+  status(): ThrottleStoreStatus {
+    return { active: 'postgres' };
   }
 }

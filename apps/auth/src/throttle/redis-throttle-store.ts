@@ -3,12 +3,16 @@
  * Lua scripts so that checking and counting all of an attempt's keys is one atomic step, timed by
  * Redis's own clock so that every instance agrees, and expiring by themselves once the reset period
  * and the longest wait have passed.
+ *
+ * Every command fails fast rather than wait: at once while the connection is down (no offline
+ * queue, no retries), and after REDIS_TIMEOUT_MS when Redis accepts it but does not answer.
+ * FailoverThrottleStore then counts in PostgreSQL; the client keeps reconnecting by itself.
  */
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import type { CountedKey, ReservationRule } from './throttle-policy';
-import type { ThrottleStore } from './throttle-store';
+import type { ThrottleStore, ThrottleStoreStatus } from './throttle-store';
 
 const PREFIX = 'im-auth:throttle:';
 
@@ -60,9 +64,24 @@ export class RedisThrottleStore implements ThrottleStore, OnModuleDestroy {
   private readonly redis: Redis;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
-    // Fail fast while Redis is down instead of queueing logins behind a reconnect.
-    this.redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    this.redis = new Redis(config.redisUrl!, {
+      commandTimeout: config.redisTimeoutMs,
+      connectTimeout: Math.max(1000, config.redisTimeoutMs),
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      // Reconnects for ever, at most every 2 s: Redis coming back is noticed without a restart.
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
     this.redis.on('error', () => undefined); // reported through the failing commands
+  }
+
+  /** Resolves when Redis answers a PING within REDIS_TIMEOUT_MS. */
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  status(): ThrottleStoreStatus {
+    return { active: 'redis', redis: 'up' };
   }
 
   async reserve(keys: readonly CountedKey[], rule: ReservationRule): Promise<number> {

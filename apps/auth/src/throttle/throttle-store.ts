@@ -14,6 +14,14 @@ export interface ThrottleStore {
   reserve(keys: readonly CountedKey[], rule: ReservationRule): Promise<number>;
   /** Forgets `clear` keys' counts, and takes one counted attempt back from each `giveBack` key. */
   settle(clear: readonly string[], giveBack: readonly string[]): Promise<void>;
+  /** Where the counts go now, and Redis's state when it is configured (readiness, metrics). */
+  status(): ThrottleStoreStatus;
+}
+
+export interface ThrottleStoreStatus {
+  readonly active: 'redis' | 'postgres';
+  /** Absent without REDIS_URL. */
+  readonly redis?: 'up' | 'down';
 }
 
 /** The store in use, chosen once by ThrottleModule. */
