@@ -1,6 +1,7 @@
 /**
  * The login throttle's flow, for every route that proves a password (the three login routes,
- * change_password, delete): reserve an attempt on its keys before any hashing (10103 with
+ * change_password, delete) and for open registration (whose "already taken" answers are probes
+ * too): reserve an attempt on its keys before any hashing (10103 with
  * Retry-After when one must wait), then settle it by what the check found.
  *
  * An attempt counts when it starts, so a burst of parallel guesses gets no more checks than the
@@ -16,10 +17,10 @@ import type { AppEntity } from '../apps/app.entity';
 import { THROTTLE_STORE, type ThrottleStore } from './throttle-store';
 import { reservationRule, throttleSettingsOf } from './throttle-policy';
 
-/** The two keys an attempt counts on (throttle-policy.ts builds them). */
+/** The keys an attempt counts on (throttle-policy.ts builds them). */
 export interface AttemptKeys {
-  /** The identifier named, or the known device the attempt comes from. */
-  readonly account: string;
+  /** The identifier named, or the known device the attempt comes from; none for an open registration. */
+  readonly account?: string;
   /** The client's network. */
   readonly client: string;
 }
@@ -41,10 +42,10 @@ export class LoginThrottle {
     try {
       matched = await check();
     } catch (error) {
-      await this.settle([], [keys.account, keys.client]);
+      await this.settle([], [...accountOf(keys), keys.client]);
       throw error;
     }
-    if (matched) await this.settle([keys.account], [keys.client]);
+    if (matched) await this.settle(accountOf(keys), [keys.client]);
     return matched;
   }
 
@@ -61,7 +62,7 @@ export class LoginThrottle {
     const settings = throttleSettingsOf(app);
     const waitSeconds = await this.store.reserve(
       [
-        { key: keys.account, freeFailures: settings.accountFreeFailures },
+        ...accountOf(keys).map((key) => ({ key, freeFailures: settings.accountFreeFailures })),
         { key: keys.client, freeFailures: settings.ipFreeFailures },
       ],
       reservationRule(settings),
@@ -71,4 +72,8 @@ export class LoginThrottle {
       throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed attempts, try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
     }
   }
+}
+
+function accountOf(keys: AttemptKeys): string[] {
+  return keys.account === undefined ? [] : [keys.account];
 }

@@ -16,6 +16,9 @@ import { PasswordHasher } from '../crypto/password-hasher';
 import type { HashingClient } from '../crypto/hashing-pool';
 import { newUserId } from '../crypto/random-ids';
 import { SessionRevoker } from '../sessions/session-revoker';
+import { LoginThrottle } from '../throttle/login-throttle';
+import { clientKey } from '../throttle/throttle-policy';
+import type { RequestClient } from '../http/client-ip';
 import { DeviceRegistry } from '../devices/device-registry';
 
 export interface NewUser {
@@ -42,8 +45,33 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionRevoker,
     private readonly devices: DeviceRegistry,
+    private readonly throttle: LoginThrottle,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
+
+  /**
+   * Registration by anyone, on an app open to it: one attempt of the login throttle on the
+   * client's network, like a failed login. "Already taken" (10004) is what users need to hear and
+   * what a prober mapping phone numbers and emails wants to learn, so it keeps its count; a
+   * registration that succeeds gives it back, and one refused for its own input (10002) or a busy
+   * server counts nothing.
+   */
+  async registerOpenly(app: AppEntity, input: NewUser, client: RequestClient): Promise<UserEntity> {
+    let registered: UserEntity | undefined;
+    let taken: ApiError | undefined;
+    await this.throttle.attempt(app, { client: clientKey(app.id, client.ip) }, async () => {
+      try {
+        registered = await this.register(app, input, client);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.errorName === 'USER_EXISTS')) throw error;
+        taken = error;
+        return false;
+      }
+    });
+    if (taken) throw taken;
+    return registered!;
+  }
 
   /** Creates a user; 10002 names a field that breaks a rule, 10004 names an identifier already taken. */
   /** `client`: the request's, whose turn in the hashing queue the password's hash waits in. */

@@ -28,11 +28,14 @@ export class LoginReservations1765000000000 implements MigrationInterface {
         INSERT INTO login_throttle (key, free_failures, failures, last_failure_at, blocked_until)
           SELECT k.key, k.free, 0, now(), NULL FROM unnest(p_keys, p_free) AS k(key, free) ORDER BY k.key
           ON CONFLICT (key) DO NOTHING;
-        SELECT COALESCE(MAX(EXTRACT(EPOCH FROM (locked.blocked_until - now()))), 0) INTO wait
-          FROM (SELECT t.blocked_until, t.last_failure_at FROM login_throttle t
-                 WHERE t.key = ANY(p_keys) ORDER BY t.key FOR UPDATE) AS locked
-         WHERE locked.last_failure_at > now() - make_interval(secs => p_reset_seconds)
-           AND locked.blocked_until > now();
+        -- Locked in one statement of its own: a filter next to FOR UPDATE would lock only the
+        -- rows it keeps, and two reservations would then count the same attempt twice.
+        PERFORM 1 FROM login_throttle WHERE key = ANY(p_keys) ORDER BY key FOR UPDATE;
+        SELECT COALESCE(MAX(EXTRACT(EPOCH FROM (t.blocked_until - now()))), 0) INTO wait
+          FROM login_throttle t
+         WHERE t.key = ANY(p_keys)
+           AND t.last_failure_at > now() - make_interval(secs => p_reset_seconds)
+           AND t.blocked_until > now();
         IF wait > 0 THEN
           RETURN wait;
         END IF;
