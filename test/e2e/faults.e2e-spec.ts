@@ -65,7 +65,8 @@ describe('PostgreSQL stopping and starting again under a login load', () => {
     };
     running = await startServiceProcess(env);
     pid = running.process.pid;
-    const app = await runCli(['app', 'create', '--name', 'faults'], env);
+    // LOAD_LOOPS logins of one user are in flight at once, which the throttle counts as attempts.
+    const app = await runCli(['app', 'create', '--name', 'faults', '--login-free-failures', '100'], env);
     if (app.code !== 0) throw new Error(`app create failed: ${app.stderr}`);
     appId = app.json.app_id;
     const user = await runCli(['user', 'create', '--app', appId, '--username', login.name, '--password-stdin'], env, `${PASSWORD}\n`);
@@ -159,7 +160,9 @@ describe('simultaneous writes on one identity', () => {
 
   beforeAll(async () => {
     service = await TestService.start({ DB_POOL_SIZE: '10' });
-    tenant = await service.createApp();
+    // 50 logins of one user at once: the throttle counts every attempt in flight on an identifier,
+    // so the app allows that many (the race under test is the device row's).
+    tenant = await service.createApp({ loginFreeFailures: 100 });
   });
   afterAll(() => service.close());
 

@@ -3,7 +3,12 @@
  * database, so every instance enforces one limit, and a throttled attempt is refused with 429
  * and Retry-After before any password hashing.
  */
-import { TestService, expectError, type TestApp } from '../support/test-service';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestService, TEST_MASTER_KEY, expectError, type TestApp } from '../support/test-service';
+import { startServiceProcess, type RunningService } from '../support/processes';
+import { PlatformSdkClient } from '../support/platform-sdk-client';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
@@ -53,14 +58,29 @@ describe('the login throttle', () => {
     expect(blocked.headers.get('retry-after')).toBe('2');
   });
 
-  it('shares one counter between the three login routes of one user', async () => {
+  it("counts each identifier of a user apart, so a throttled one tells nothing of the user's others", async () => {
     const tenant = await strictApp();
-    const user = await service.createUser(tenant.app, { username: 'three_routes', email: 'three@example.com' });
-    await service.post('/token/id', { appId: tenant.app.id, body: { user_id: user.id, password: 'x1' } });
-    await service.post('/token/login', { appId: tenant.app.id, body: { login_name: 'three@example.com', password: 'x2' } });
-    await service.post('/token/user', { appId: tenant.app.id, body: { name: 'three_routes', password: 'x3' } });
-    await service.post('/token/login', { appId: tenant.app.id, body: { login_name: 'THREE_ROUTES', password: 'x4' } });
-    expectError(await service.post('/token/id', { appId: tenant.app.id, body: { user_id: user.id, password: PASSWORD } }), 429, 10103);
+    const user = await service.createUser(tenant.app, { username: 'many_names', email: 'many@example.com', mobile: '+8613800138123' });
+    for (let i = 0; i < 4; i++) {
+      await service.post('/token/login', { appId: tenant.app.id, body: { login_name: 'many@example.com', password: `guess ${i}` } });
+    }
+    expectError(await service.post('/token/login', { appId: tenant.app.id, body: { login_name: 'many@example.com', password: PASSWORD } }), 429, 10103);
+    // Every other identifier answers a wrong password exactly as an identifier nobody has touched.
+    expectError(await service.post('/token/id', { appId: tenant.app.id, body: { user_id: user.id, password: 'wrong' } }), 401, 10101);
+    expectError(await attempt(service, tenant, { name: 'many_names', password: 'wrong' }), 401, 10101);
+    expectError(await service.post('/token/login', { appId: tenant.app.id, body: { login_name: '+8613800138123', password: 'wrong' } }), 401, 10101);
+    expect((await attempt(service, tenant, { name: 'many_names', password: PASSWORD })).body.code).toBe(200);
+  });
+
+  it('counts the identifier the same whether or not a user has it', async () => {
+    const tenant = await strictApp();
+    await service.createUser(tenant.app, { username: 'exists_here' });
+    const answers = async (name: string) => {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await attempt(service, tenant, { name, password: `guess ${i}` })).body.code);
+      return codes;
+    };
+    expect(await answers('exists_here')).toEqual(await answers('nobody_here'));
   });
 
   it('throttles guesses at a login name that matches nobody', async () => {
@@ -162,5 +182,173 @@ describe('the login throttle on Redis (REDIS_URL)', () => {
     await attempt(second, 'wrong 3');
     await attempt(first, 'wrong 4');
     expect((await attempt(second, PASSWORD)).body.code).toBe(200);
+  });
+});
+
+/**
+ * Parallel guesses. Every attempt is counted when it starts, so however many guesses arrive at
+ * once, and at however many instances, at most the free attempts and one more are checked; the
+ * rest wait (429 / 10103) without any hashing. Each guess here is wrong, so the replies say how
+ * many were checked: 10101 means checked, 10103 means refused unchecked.
+ */
+describe.each([
+  ['PostgreSQL', {}],
+  ['Redis', { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' }],
+])('parallel guesses, counters in %s, at two instances', (_store, storeEnv: Record<string, string>) => {
+  const FREE = 3;
+  const BURST = 64;
+  let service: TestService;
+  let second: RunningService;
+  const dataDir = mkdtempSync(join(tmpdir(), 'im-auth-burst-'));
+
+  beforeAll(async () => {
+    [service, second] = await Promise.all([
+      TestService.start(storeEnv),
+      startServiceProcess({
+        ...storeEnv,
+        DATABASE_URL: process.env.TEST_DATABASE_URL,
+        MASTER_KEY: TEST_MASTER_KEY,
+        DATA_DIR: dataDir,
+        SEED_DEMO: 'false',
+      }),
+    ]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([service?.close(), second?.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /**
+   * Sends every body at once, alternating between the two instances, and tallies the codes. Also
+   * says how many checks the throttle may allow in all: the free attempts and one more, plus one
+   * for each wait (1 s, then 2 s, 4 s...) that could have ended while the burst was still arriving,
+   * which on a busy machine may take more than a second. The second term is 0 for any burst
+   * answered within a second, and grows by one per doubling of its duration.
+   */
+  async function burst(appId: string, bodies: object[]): Promise<{ tally: Record<string, number>; allowed: number }> {
+    const started = performance.now();
+    const replies = await Promise.all(
+      bodies.map((body, i) =>
+        fetch(`${i % 2 === 0 ? service.baseUrl : second.baseUrl}/token/user`, {
+          method: 'POST',
+          headers: { app_id: appId, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((reply) => reply.json() as Promise<{ code: number }>),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const tally: Record<string, number> = {};
+    for (const reply of replies) tally[reply.code] = (tally[reply.code] ?? 0) + 1;
+    return { tally, allowed: FREE + 1 + Math.floor(Math.log2(seconds + 1)) };
+  }
+
+  it(`checks at most ${FREE} + 1 of ${BURST} parallel wrong guesses on one account (plus one per wait that ended meanwhile)`, async () => {
+    const tenant = await service.createApp({ loginFreeFailures: FREE, loginIpFreeFailures: 100_000 });
+    await service.createUser(tenant.app, { username: 'burst_target' });
+    const { tally, allowed } = await burst(tenant.app.id, Array.from({ length: BURST }, (_, i) => ({ name: 'burst_target', password: `guess ${i}` })));
+    expect(Object.keys(tally).sort()).toEqual(['10101', '10103']);
+    expect(tally['10101']).toBeLessThanOrEqual(allowed);
+    expect(tally['10101'] + tally['10103']).toBe(BURST);
+  });
+
+  it(`checks at most ${FREE} + 1 of ${BURST} parallel guesses from one address at many accounts (plus one per wait that ended meanwhile)`, async () => {
+    const tenant = await service.createApp({ loginFreeFailures: 1000, loginIpFreeFailures: FREE });
+    const { tally, allowed } = await burst(tenant.app.id, Array.from({ length: BURST }, (_, i) => ({ name: `sprayed_${i}`, password: 'Summer2026!' })));
+    expect(Object.keys(tally).sort()).toEqual(['10101', '10103']);
+    expect(tally['10101']).toBeLessThanOrEqual(allowed);
+  });
+
+  it('gives a successful login its attempt back, so right passwords in a row never wait', async () => {
+    const tenant = await service.createApp({ loginFreeFailures: 1, loginIpFreeFailures: 1 });
+    await service.createUser(tenant.app, { username: 'regular' });
+    for (let i = 0; i < 6; i++) {
+      const target = i % 2 === 0 ? service.baseUrl : second.baseUrl;
+      const reply = await fetch(`${target}/token/user`, {
+        method: 'POST',
+        headers: { app_id: tenant.app.id, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'regular', password: PASSWORD }),
+      });
+      expect(((await reply.json()) as { code: number }).code).toBe(200);
+    }
+  });
+});
+
+/**
+ * Targeted lockout: a stranger failing on a user's identifier makes that identifier wait, but a
+ * device that has logged in to the account before and shows its push token is counted apart.
+ */
+describe('known devices under a targeted lockout', () => {
+  let service: TestService;
+  let tenant: TestApp;
+
+  beforeAll(async () => {
+    service = await TestService.start();
+    tenant = await service.createApp({ loginFreeFailures: 3 });
+    await service.createUser(tenant.app, { username: 'targeted' });
+  });
+  afterAll(() => service.close());
+
+  const login = (body: Record<string, unknown>) => service.post('/token/user', { appId: tenant.app.id, body: { name: 'targeted', ...body } });
+
+  it("lets the user's known phone in while strangers' guesses make everyone else wait", async () => {
+    const first = await login({ password: PASSWORD, device_guid: 'victim-phone' });
+    expect(first.body.code).toBe(200);
+    const pushToken: string = first.body.data.push_token;
+
+    for (let i = 0; i < 4; i++) await login({ password: `attacker guess ${i}` });
+    expectError(await login({ password: PASSWORD }), 429, 10103);
+    // The phone without its push token, or with a wrong one, is a stranger too.
+    expectError(await login({ password: PASSWORD, device_guid: 'victim-phone' }), 429, 10103);
+    expectError(await login({ password: PASSWORD, device_guid: 'victim-phone', push_token: `${pushToken.slice(0, -1)}x` }), 429, 10103);
+    // Another device's guid with this push token is not known either.
+    expectError(await login({ password: PASSWORD, device_guid: 'attacker-laptop', push_token: pushToken }), 429, 10103);
+
+    const known = await login({ password: PASSWORD, device_guid: 'victim-phone', push_token: pushToken });
+    expect(known.body.code).toBe(200);
+    expect(known.body.data.push_token).toBe(pushToken);
+    // Still waiting for strangers.
+    expectError(await login({ password: PASSWORD }), 429, 10103);
+  });
+
+  it('makes a known device wait after its own failures (a stolen push token buys no free guesses)', async () => {
+    const owner = await service.createUser(tenant.app, { username: 'stolen_token' });
+    const first = await service.post('/token/user', { appId: tenant.app.id, body: { name: owner.username, password: PASSWORD, device_guid: 'tablet' } });
+    const known = { name: owner.username, device_guid: 'tablet', push_token: first.body.data.push_token };
+    for (let i = 0; i < 4; i++) {
+      expectError(await service.post('/token/user', { appId: tenant.app.id, body: { ...known, password: `guess ${i}` } }), 401, 10101);
+    }
+    expectError(await service.post('/token/user', { appId: tenant.app.id, body: { ...known, password: PASSWORD } }), 429, 10103);
+    // Its failures were its own: the identifier itself never waited.
+    expect((await service.post('/token/user', { appId: tenant.app.id, body: { name: owner.username, password: PASSWORD } })).body.code).toBe(200);
+  });
+});
+
+/**
+ * Open registration answers "already taken" (users need it), which is also how a prober maps
+ * phone numbers and emails to accounts: from one client network those answers count like failed
+ * logins, while registrations that succeed give their attempt back. Sent as the platform's web
+ * SDK sends it, and read as it reads it, on the default configuration.
+ */
+describe('open registration from one address', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await TestService.start({ ERROR_HTTP_STATUS: undefined });
+  });
+  afterAll(() => service.close());
+
+  it("makes an address that keeps hearing 'already taken' wait, never one that registers", async () => {
+    const tenant = await service.createApp({ openRegistration: true, loginIpFreeFailures: 3 });
+    const sdk = new PlatformSdkClient(service.baseUrl, tenant.app.id);
+    for (let i = 0; i < 6; i++) {
+      expect(await sdk.post('/user/register/v2', { username: `newcomer_${i}`, password: PASSWORD })).toMatchObject({ ok: true });
+    }
+    const probes = [];
+    for (let i = 0; i < 5; i++) probes.push(await sdk.post('/user/register/v2', { username: `newcomer_${i}`, password: PASSWORD }));
+    expect(probes.map((outcome) => ('code' in outcome ? outcome.code : outcome))).toEqual([10004, 10004, 10004, 10004, 10103]);
+    // The address waits, whatever it registers next; an admin's registration does not.
+    expect(await sdk.post('/user/register/v2', { username: 'someone_new', password: PASSWORD })).toMatchObject({ ok: false, code: 10103 });
+    const byAdmin = await service.post('/user/register/v2', { appId: tenant.app.id, token: tenant.adminToken, body: { username: 'newcomer_0', password: PASSWORD } });
+    expect(byAdmin.body.code).toBe(10004);
   });
 });

@@ -41,6 +41,8 @@ export interface CallOptions {
 export interface StartOptions {
   /** Receives the service's log lines, parsed, instead of stdout. */
   logLines?: Array<Record<string, any>>;
+  /** Another (migrated) database than the run's, e.g. a ThrowawayPostgres's. */
+  databaseUrl?: string;
 }
 
 export interface TestApp {
@@ -62,7 +64,7 @@ export class TestService {
 
   /** `env` overrides the harness's variables; a variable set to undefined is left unset (the service's default). */
   static async start(env: Record<string, string | undefined> = {}, options: StartOptions = {}): Promise<TestService> {
-    const databaseUrl = process.env.TEST_DATABASE_URL;
+    const databaseUrl = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the e2e tests through jest (global-setup)');
     const config = loadServiceConfig({
       DATA_DIR: mkdtempSync(join(tmpdir(), 'im-auth-test-data-')),

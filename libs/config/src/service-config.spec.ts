@@ -44,6 +44,7 @@ describe('loadServiceConfig', () => {
       trustedProxies: [],
       corsOrigins: [],
       redisUrl: undefined,
+      redisTimeoutMs: 300,
       logLevel: 'log',
       metricsEnabled: true,
       sdkDiscovery: { publicUrl: 'http://localhost:3000', webimUrls: [], rtcUrls: [] },

@@ -55,6 +55,11 @@ export interface ServiceConfig {
   readonly corsOrigins: string[];
   /** Redis for the login throttle's counters; absent: they live in PostgreSQL. */
   readonly redisUrl: string | undefined;
+  /**
+   * Milliseconds a Redis command may take before the throttle falls back to PostgreSQL (a Redis
+   * that accepts connections but does not answer must not hold logins).
+   */
+  readonly redisTimeoutMs: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
   readonly metricsEnabled: boolean;
@@ -113,6 +118,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     trustedProxies: read.list('TRUSTED_PROXIES'),
     corsOrigins: read.list('CORS_ORIGINS'),
     redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
+    redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 300, 20, 10000),
     logLevel: read.oneOf(
       'LOG_LEVEL',
       { error: 'error', warn: 'warn', log: 'log', info: 'log', debug: 'debug', verbose: 'verbose' },

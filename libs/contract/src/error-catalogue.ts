@@ -23,6 +23,7 @@ export const ErrorCatalogue = {
   BODY_TOO_LARGE: { code: 10104, status: 413, message: 'Request body is too large' },
   UNSUPPORTED_CONTENT_TYPE: { code: 10105, status: 415, message: 'Request body must be application/json' },
   ROUTE_NOT_FOUND: { code: 10106, status: 404, message: 'No such endpoint' },
+  LOGIN_INTERRUPTED: { code: 10107, status: 409, message: 'The account was signed out while logging in, log in again' },
   DATABASE_UNAVAILABLE: { code: 20000, status: 503, message: 'Server database exception' },
   GROUP_NOT_FOUND: { code: 20001, status: 404, message: 'Group does not exist' },
   NOT_GROUP_MEMBER: { code: 20002, status: 403, message: 'The user is not a group member' },

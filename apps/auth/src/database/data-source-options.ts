@@ -17,11 +17,12 @@ import { GroupEntity, GroupMemberEntity } from '../groups/group.entities';
 import { ImpersonationAuditEntity } from '../audit/impersonation-audit.entity';
 import { RevocationEntity } from '../token/revocation.entity';
 import { DeviceVendorPushToken1765300000000 } from './migrations/1765300000000-device-vendor-push-token';
+import { LoginReservations1765000000000 } from './migrations/1765000000000-login-reservations';
 
 export const ENTITIES = [AppEntity, UserEntity, DeviceEntity, SessionEntity, SigningKeyEntity, AdminTokenEntity, LoginThrottleEntity,
   GroupEntity, GroupMemberEntity, ImpersonationAuditEntity, RevocationEntity];
 export const MIGRATIONS = [InitialSchema1764115200000, LoginThrottle1764201600000, GroupsAndAudit1764288000000,
-  DeviceVendorPushToken1765300000000];
+  LoginReservations1765000000000, DeviceVendorPushToken1765300000000];
 
 export function dataSourceOptions(url: string, options: { poolSize: number; timeoutMs: number }): DataSourceOptions {
   return {

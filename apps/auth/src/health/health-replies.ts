@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class LivenessReply {
   @ApiProperty({ enum: ['up'], example: 'up' })
@@ -8,4 +8,11 @@ export class LivenessReply {
 export class ReadinessReply extends LivenessReply {
   @ApiProperty({ enum: ['up'], example: 'up', description: 'The database answered' })
   database!: 'up';
+
+  @ApiPropertyOptional({
+    enum: ['up', 'down'],
+    example: 'up',
+    description: 'With REDIS_URL only: whether Redis answers. While it is down the login throttle counts in PostgreSQL and the service stays ready',
+  })
+  redis?: 'up' | 'down';
 }

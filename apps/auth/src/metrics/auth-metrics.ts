@@ -3,11 +3,12 @@
  * Prometheus' text format. The app's metrics live in its own registry (a test process runs several
  * apps at once), the process's (CPU, memory, event loop, GC) in one registry per process.
  */
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { droppedLogLines } from '../logging/log-output';
+import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
 
 /** The routes that prove a password and issue tokens. */
 export const LOGIN_ROUTES: ReadonlySet<string> = new Set(['/token/id', '/token/login', '/token/user']);
@@ -89,7 +90,18 @@ export class AuthMetrics {
     registers: [this.registry],
   });
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource, @Inject(THROTTLE_STORE) throttleStore: ThrottleStore) {
+    new Gauge({
+      name: 'auth_throttle_store',
+      help: "Where the login throttle counts now: 1 for the active store (redis, or postgres: the default, or standing in while Redis is down), 0 for the other",
+      labelNames: ['store'] as const,
+      registers: [this.registry],
+      collect() {
+        const { active } = throttleStore.status();
+        this.set({ store: 'redis' }, active === 'redis' ? 1 : 0);
+        this.set({ store: 'postgres' }, active === 'postgres' ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'db_pool_connections',
       help: 'Connections of the database pool: total (open), idle, and waiting (requests queued for a connection)',

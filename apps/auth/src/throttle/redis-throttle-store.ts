@@ -1,86 +1,107 @@
 /**
- * The login throttle's counters in Redis, used when REDIS_URL is set: one hash per key, updated
- * by a Lua script so the count and the wait change atomically, timed by Redis's own clock so that
- * every instance agrees, and expiring by themselves once the reset period and the longest wait
- * have passed.
+ * The login throttle's counts in Redis, used when REDIS_URL is set: one hash per key, changed by
+ * Lua scripts so that checking and counting all of an attempt's keys is one atomic step, timed by
+ * Redis's own clock so that every instance agrees, and expiring by themselves once the reset period
+ * and the longest wait have passed.
+ *
+ * Every command fails fast rather than wait: at once while the connection is down (no offline
+ * queue, no retries), and after REDIS_TIMEOUT_MS when Redis accepts it but does not answer.
+ * FailoverThrottleStore then counts in PostgreSQL; the client keeps reconnecting by itself.
  */
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
-import type { ThrottleSettings } from './throttle-policy';
-import type { CountedKey, ThrottleState, ThrottleStore } from './throttle-store';
+import type { CountedKey, ReservationRule } from './throttle-policy';
+import type { ThrottleStore, ThrottleStoreStatus } from './throttle-store';
 
 const PREFIX = 'im-auth:throttle:';
 
-// KEYS: the counters. ARGV: max delay s, reset s, then each key's free failures.
-// Same rule as the PostgreSQL store and throttle-policy.ts delayAfter().
-const RECORD_FAILURE = `
+// KEYS: the counters. ARGV: reset s, the number of delays, the delays (s), then each key's free
+// attempts. Returns the longest wait in ms (nothing counted), or 0 (counted on every key).
+const RESERVE = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local maxDelay = tonumber(ARGV[1])
-local reset = tonumber(ARGV[2])
+local reset = tonumber(ARGV[1]) * 1000
+local delayCount = tonumber(ARGV[2])
+local wait = 0
+for _, key in ipairs(KEYS) do
+  local values = redis.call('HMGET', key, 'last', 'blocked')
+  if values[1] and now - tonumber(values[1]) < reset then
+    wait = math.max(wait, tonumber(values[2] or '0') - now)
+  end
+end
+if wait > 0 then return wait end
+local longest = tonumber(ARGV[2 + delayCount])
 for i, key in ipairs(KEYS) do
-  local free = tonumber(ARGV[2 + i])
-  local last = tonumber(redis.call('HGET', key, 'last') or '0')
-  local failures = tonumber(redis.call('HGET', key, 'failures') or '0')
-  if now - last > reset * 1000 then failures = 0 end
+  local free = tonumber(ARGV[2 + delayCount + i])
+  local values = redis.call('HMGET', key, 'last', 'failures')
+  local failures = 0
+  if values[1] and now - tonumber(values[1]) < reset then failures = tonumber(values[2]) end
   failures = failures + 1
   local blocked = 0
   if failures > free then
-    blocked = now + math.min(maxDelay, 2 ^ math.min(failures - free - 1, 30)) * 1000
+    blocked = now + tonumber(ARGV[2 + math.min(failures - free, delayCount)]) * 1000
   end
-  redis.call('HSET', key, 'failures', failures, 'last', now, 'blocked', blocked)
-  redis.call('PEXPIRE', key, (reset + maxDelay) * 1000)
+  redis.call('HSET', key, 'failures', failures, 'free', free, 'last', now, 'blocked', blocked)
+  redis.call('PEXPIRE', key, reset + longest * 1000)
+end
+return 0`;
+
+// KEYS: the counters to give one attempt back. A key given back below its free attempts stops waiting.
+const GIVE_BACK = `
+for _, key in ipairs(KEYS) do
+  local values = redis.call('HMGET', key, 'failures', 'free')
+  if values[1] then
+    local failures = math.max(tonumber(values[1]) - 1, 0)
+    redis.call('HSET', key, 'failures', failures)
+    if failures <= tonumber(values[2]) then redis.call('HSET', key, 'blocked', 0) end
+  end
 end
 return 1`;
-
-// KEYS: the counters. ARGV: reset s. Returns, per key, the wait in ms (-1: no live counter).
-const CHECK = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local reset = tonumber(ARGV[1])
-local result = {}
-for i, key in ipairs(KEYS) do
-  local values = redis.call('HMGET', key, 'last', 'blocked')
-  if values[1] and now - tonumber(values[1]) <= reset * 1000 then
-    result[i] = math.max(0, tonumber(values[2] or '0') - now)
-  else
-    result[i] = -1
-  end
-end
-return result`;
 
 @Injectable()
 export class RedisThrottleStore implements ThrottleStore, OnModuleDestroy {
   private readonly redis: Redis;
 
   constructor(@Inject(SERVICE_CONFIG) config: ServiceConfig) {
-    // Fail fast while Redis is down instead of queueing logins behind a reconnect.
-    this.redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    this.redis = new Redis(config.redisUrl!, {
+      commandTimeout: config.redisTimeoutMs,
+      connectTimeout: Math.max(1000, config.redisTimeoutMs),
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      // Reconnects for ever, at most every 2 s: Redis coming back is noticed without a restart.
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
     this.redis.on('error', () => undefined); // reported through the failing commands
   }
 
-  async check(keys: string[], settings: ThrottleSettings): Promise<ThrottleState> {
-    const waits = (await this.redis.eval(CHECK, keys.length, ...keys.map((key) => PREFIX + key), settings.failureResetSeconds)) as number[];
-    return {
-      waitSeconds: Math.max(0, ...waits) / 1000,
-      counted: new Set(keys.filter((_, i) => waits[i] >= 0)),
-    };
+  /** Resolves when Redis answers a PING within REDIS_TIMEOUT_MS. */
+  async ping(): Promise<void> {
+    await this.redis.ping();
   }
 
-  async recordFailure(keys: CountedKey[], settings: ThrottleSettings): Promise<void> {
-    await this.redis.eval(
-      RECORD_FAILURE,
+  status(): ThrottleStoreStatus {
+    return { active: 'redis', redis: 'up' };
+  }
+
+  async reserve(keys: readonly CountedKey[], rule: ReservationRule): Promise<number> {
+    const waitMs = (await this.redis.eval(
+      RESERVE,
       keys.length,
       ...keys.map((key) => PREFIX + key.key),
-      settings.maxDelaySeconds,
-      settings.failureResetSeconds,
+      rule.resetSeconds,
+      rule.delays.length,
+      ...rule.delays,
       ...keys.map((key) => key.freeFailures),
-    );
+    )) as number;
+    return waitMs / 1000;
   }
 
-  async reset(key: string): Promise<void> {
-    await this.redis.del(PREFIX + key);
+  async settle(clear: readonly string[], giveBack: readonly string[]): Promise<void> {
+    await Promise.all([
+      clear.length > 0 ? this.redis.del(...clear.map((key) => PREFIX + key)) : undefined,
+      giveBack.length > 0 ? this.redis.eval(GIVE_BACK, giveBack.length, ...giveBack.map((key) => PREFIX + key)) : undefined,
+    ]);
   }
 
   async onModuleDestroy(): Promise<void> {

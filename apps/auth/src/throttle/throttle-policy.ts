@@ -1,37 +1,59 @@
 /**
- * The login throttle's rules, as pure functions. Failed logins are counted per account and per
- * client IP; after a number of free failures each further one makes the key wait, doubling from
- * one second up to a cap. There is no permanent lockout (an attacker could use one to lock real
- * users out), the wait is short for a person who mistyped a few times, and at the default cap
- * (15 minutes) an attacker gets about a hundred guesses a day per account: NIST SP 800-63B's
- * limit of 100 consecutive failures. Counters start again after a quiet period.
+ * The login throttle's rules, as pure functions; the stores apply them and only store.
+ *
+ * Every attempt to prove a password counts against two keys when it starts: the identifier it
+ * names (or, for a device that has logged in before, that device) and the client's network. After
+ * a number of free attempts each further one makes the key wait, doubling from one second up to a
+ * cap; a waiting key refuses attempts before any hashing. A success gives its attempt back. There
+ * is no permanent lockout (an attacker could use one to lock real users out), the wait is short
+ * for a person who mistyped a few times, and at the default cap (15 minutes) an attacker gets
+ * about a hundred guesses a day per identifier (docs/security.md has the figures).
+ *
+ * Why per identifier and not per account: one counter for all of a user's identifiers would let
+ * an attacker learn which phone number, email, username and user id belong together (fail on one,
+ * see the next one refused). The price is a budget per identifier, at most four per account.
  */
 import { createHash } from 'node:crypto';
 import type { LoginIdentifier } from '../users/identifiers';
 import type { AppEntity } from '../apps/app.entity';
 
 export interface ThrottleSettings {
-  /** Failures of one account before it has to wait. */
+  /** Attempts on one identifier (or known device) that may fail before it has to wait. */
   readonly accountFreeFailures: number;
-  /** Failures from one IP (across accounts: password spraying) before it has to wait. */
+  /** Attempts from one client network (across accounts: password spraying) before it has to wait. */
   readonly ipFreeFailures: number;
   /** The longest wait, in seconds. */
   readonly maxDelaySeconds: number;
-  /** A key's failures are forgotten after this long without one. */
+  /** A key's attempts are forgotten after this long without one. */
   readonly failureResetSeconds: number;
+}
+
+/** A key to count an attempt on, and how many attempts it may fail before waiting. */
+export interface CountedKey {
+  readonly key: string;
+  readonly freeFailures: number;
+}
+
+/**
+ * What a store applies when it counts: `delays[i - 1]` seconds of waiting after the i-th attempt
+ * beyond a key's free ones (the last entry for every attempt after), and when counts are forgotten.
+ */
+export interface ReservationRule {
+  readonly delays: readonly number[];
+  readonly resetSeconds: number;
 }
 
 export type AccountLookup = LoginIdentifier | { readonly kind: 'id'; readonly id: number };
 
 /**
- * The account's key: the user when one matched (so the three login routes share one counter),
- * else the normalized login name (so guessing at names that do not exist is throttled too).
+ * The key of the identifier a login names: the same whether or not a user has it (so guessing at
+ * names that do not exist is throttled too, and the key tells nothing), and a different one for
+ * each identifier of a user (see the file comment). Names are hashed, so a key has a fixed size.
  */
-export function accountKey(appId: string, userId: number | undefined, lookup: AccountLookup): string {
-  if (userId !== undefined) return userKeyPrefix(appId) + userId;
+export function identifierKey(appId: string, lookup: AccountLookup): string {
   switch (lookup.kind) {
     case 'id':
-      return userKeyPrefix(appId) + lookup.id;
+      return `id:${appId}:${lookup.id}`;
     case 'username':
       return nameKey(appId, 'u', lookup.key);
     case 'mobile':
@@ -41,28 +63,33 @@ export function accountKey(appId: string, userId: number | undefined, lookup: Ac
   }
 }
 
-/** An account key is this prefix and the user's id (a login's look-up appends the id in SQL). */
-export function userKeyPrefix(appId: string): string {
-  return `user:${appId}:`;
-}
-
-/** Names are whatever a client sent: hashed, so a key has a fixed size and only safe characters. */
-function nameKey(appId: string, kind: string, name: string): string {
-  return `name:${appId}:${kind}:${createHash('sha256').update(name).digest('base64url')}`;
+/**
+ * The key of a device that has logged in to the account before and proves it (its push token):
+ * its attempts are counted apart from everyone else's on the identifier, so strangers' guesses
+ * never lock a known device out.
+ */
+export function knownDeviceKey(appId: string, deviceId: number): string {
+  return `device:${appId}:${deviceId}`;
 }
 
 /**
  * The client's key. `network` is the request's `RequestClient.ip` (http/client-ip.ts): already an
- * IPv6 address's /64, so one sender cannot spread its failures over many addresses.
+ * IPv6 address's /64, so one sender cannot spread its attempts over many addresses.
  */
-export function ipKey(appId: string, network: string): string {
+export function clientKey(appId: string, network: string): string {
   return `ip:${appId}:${network}`;
 }
 
-/** Seconds a key must wait after its n-th consecutive failure. */
-export function delayAfter(failures: number, freeFailures: number, maxDelaySeconds: number): number {
-  if (failures <= freeFailures) return 0;
-  return Math.min(maxDelaySeconds, 2 ** Math.min(failures - freeFailures - 1, 30));
+function nameKey(appId: string, kind: string, name: string): string {
+  return `name:${appId}:${kind}:${createHash('sha256').update(name).digest('base64url')}`;
+}
+
+/** The waits beyond the free attempts: 1, 2, 4, ... seconds, up to `maxDelaySeconds`. */
+export function reservationRule(settings: ThrottleSettings): ReservationRule {
+  const delays: number[] = [];
+  for (let delay = 1; delay < settings.maxDelaySeconds; delay *= 2) delays.push(delay);
+  delays.push(settings.maxDelaySeconds);
+  return { delays, resetSeconds: settings.failureResetSeconds };
 }
 
 /** An app's throttle limits (per-app settings). */

@@ -1,22 +1,27 @@
-import type { ThrottleSettings } from './throttle-policy';
+import type { CountedKey, ReservationRule } from './throttle-policy';
 
-export interface ThrottleState {
-  /** Seconds until the slowest of the keys may try again; 0 when none is blocked. */
-  waitSeconds: number;
-  /** Keys that have a live counter (so a success knows whether there is anything to reset). */
-  counted: Set<string>;
-}
-
-export interface CountedKey {
-  key: string;
-  freeFailures: number;
-}
-
-/** Where failure counters live: PostgreSQL by default, Redis when REDIS_URL is set. */
+/**
+ * Where the login throttle's counts live: PostgreSQL by default, Redis when REDIS_URL is set.
+ * A store only stores: which keys to count, and the waits, come from LoginThrottle and
+ * throttle-policy.ts. Each operation is atomic over its keys and timed by the store's own clock,
+ * so every instance that shares the store enforces one limit.
+ */
 export interface ThrottleStore {
-  check(keys: string[], settings: ThrottleSettings): Promise<ThrottleState>;
-  recordFailure(keys: CountedKey[], settings: ThrottleSettings): Promise<void>;
-  reset(key: string): Promise<void>;
+  /**
+   * Counts one attempt on every key, unless one of them must still wait: then nothing is counted
+   * and the answer is the longest wait in seconds. 0 means the attempt was counted on all keys.
+   */
+  reserve(keys: readonly CountedKey[], rule: ReservationRule): Promise<number>;
+  /** Forgets `clear` keys' counts, and takes one counted attempt back from each `giveBack` key. */
+  settle(clear: readonly string[], giveBack: readonly string[]): Promise<void>;
+  /** Where the counts go now, and Redis's state when it is configured (readiness, metrics). */
+  status(): ThrottleStoreStatus;
+}
+
+export interface ThrottleStoreStatus {
+  readonly active: 'redis' | 'postgres';
+  /** Absent without REDIS_URL. */
+  readonly redis?: 'up' | 'down';
 }
 
 /** The store in use, chosen once by ThrottleModule. */

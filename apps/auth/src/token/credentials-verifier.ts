@@ -6,24 +6,40 @@
  * exists. A banned user learns it is banned only after proving its password. A password longer
  * than the configured maximum is refused before any hashing.
  *
- * The login throttle (throttle/throttle-policy.ts) is read with the look-up (login-lookup.ts), so
- * that the account's counter is the user's whichever route or identifier was used, and before
- * hashing, so a throttled guess costs the server one query and no argon2 work. Concurrent guesses that all
- * pass the check before any failure is recorded are counted afterwards: a burst buys its size in
- * guesses once, then waits at the cap.
+ * Every check is one attempt of the login throttle (throttle/login-throttle.ts), counted before
+ * hashing on the identifier named and the client's network; a device that has logged in to the
+ * account before and shows its push token is counted apart from the identifier, so strangers'
+ * guesses do not lock it out. Without a push token the look-up and the reservation run side by
+ * side (one round trip of waiting); with one, the look-up comes first to tell which key to count.
+ *
+ * What the check proved (the user's status and security stamp, the device as it was) is carried
+ * to the session write, which issues nothing if any of it changed meanwhile (login-recorder.ts).
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { UsersService, type UserLookup } from '../users/users.service';
 import { UserStatus } from '../users/user.entity';
-import { LoginLookup, type LoginUser } from './login-lookup';
+import { LoginLookup, type KnownDevice, type LoginRead, type LoginUser } from './login-lookup';
 import { hasLoneSurrogate, isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { AppEntity } from '../apps/app.entity';
 import type { RequestClient } from '../http/client-ip';
-import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
-import { throttleSettingsOf } from '../throttle/throttle-policy';
+import { LoginThrottle } from '../throttle/login-throttle';
+import { clientKey, identifierKey, knownDeviceKey } from '../throttle/throttle-policy';
+
+/** The device a login names: its `device_guid`, and the push token it was given, if it shows one. */
+export interface DeviceClaim {
+  readonly guid: string;
+  readonly pushToken?: string;
+}
+
+/** A proven login: the user and device as the check found them, for the session write to hold to. */
+export interface ProvenLogin {
+  readonly user: LoginUser;
+  readonly device: KnownDevice | null;
+}
 
 @Injectable()
 export class CredentialsVerifier {
@@ -33,56 +49,61 @@ export class CredentialsVerifier {
     private readonly users: UsersService,
     private readonly logins: LoginLookup,
     private readonly hasher: PasswordHasher,
-    @Inject(THROTTLE_STORE) private readonly throttle: ThrottleStore,
+    private readonly throttle: LoginThrottle,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
   /**
    * The user, once the password is proven. A client that hangs up while its verification waits
-   * for a hashing worker has it dropped (HashingAbandoned, nothing counted): under overload the
-   * workers go to logins someone still waits for. Its verification waits in its client's turn
+   * for a hashing worker has it dropped (HashingAbandoned, the attempt given back): under overload
+   * the workers go to logins someone still waits for. Its verification waits in its client's turn
    * (crypto/hashing-pool.ts), so one address cannot hold the queue against the others.
    */
-  async verify(app: AppEntity, lookup: UserLookup, password: string, client: RequestClient): Promise<LoginUser> {
+  async verify(app: AppEntity, lookup: UserLookup, password: string, client: RequestClient, device?: DeviceClaim): Promise<ProvenLogin> {
     if (isPasswordTooLong(password, this.config.passwordMaxLength)) {
       throw new ApiError('BAD_PARAMETER', `password must be at most ${this.config.passwordMaxLength} characters`);
     }
     if (hasLoneSurrogate(password)) throw new ApiError('BAD_PARAMETER', 'password must be valid Unicode (it has a lone surrogate)');
-    const settings = throttleSettingsOf(app);
-    const { user, throttle: throttled, accountKey: account, clientKey: clientAddress } = await this.logins.read(app.id, lookup, client.ip, settings);
-    if (throttled.waitSeconds > 0) {
-      const retryAfter = Math.max(1, Math.ceil(throttled.waitSeconds));
-      throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed logins, try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
-    }
 
-    const matches = user
-      ? await this.hasher.verify(user.passwordHash, password, client)
-      : await this.hasher.verifyNothing(password, client);
-    if (!user || !matches) {
-      await this.throttle.recordFailure(
-        [
-          { key: account, freeFailures: app.loginFreeFailures },
-          { key: clientAddress, freeFailures: app.loginIpFreeFailures },
-        ],
-        settings,
-      );
-      throw new ApiError('WRONG_CREDENTIALS');
-    }
-    // A proven password clears the account's count (never the IP's: an attacker could reset it
-    // with logins of its own account between guesses).
-    if (throttled.counted.has(account)) await this.throttle.reset(account);
-    if (user.status === UserStatus.Banned) throw new ApiError('USER_BANNED');
-    if (this.hasher.needsRehash(user.passwordHash)) await this.rehash(user, password, client);
-    return user;
+    const reading = this.logins.read(app.id, lookup, device?.guid);
+    reading.catch(() => undefined); // awaited below, unless the throttle refuses first
+    const account = device?.pushToken ? this.knownDeviceKeyOf(app, await reading, device.pushToken) : undefined;
+    const keys = { account: account ?? identifierKey(app.id, lookup), client: clientKey(app.id, client.ip) };
+
+    let read: LoginRead = { user: null, device: null };
+    const matched = await this.throttle.attempt(app, keys, async () => {
+      read = await reading;
+      return read.user ? this.hasher.verify(read.user.passwordHash, password, client) : this.hasher.verifyNothing(password, client);
+    });
+    if (!matched || !read.user) throw new ApiError('WRONG_CREDENTIALS');
+    if (read.user.status === UserStatus.Banned) throw new ApiError('USER_BANNED');
+    const user = this.hasher.needsRehash(read.user.passwordHash) ? await this.rehash(app, read.user, password, client) : read.user;
+    return { user, device: read.device };
   }
 
-  /** Upgrades a stale hash; a failure here must not fail a login whose password was right. */
-  private async rehash(user: LoginUser, password: string, client: RequestClient): Promise<void> {
+  /** The known device's key when the push token shown is the one the device holds. */
+  private knownDeviceKeyOf(app: AppEntity, read: LoginRead, pushToken: string): string | undefined {
+    const known = read.user && read.device;
+    if (!known) return undefined;
+    const held = Buffer.from(read.device!.pushToken);
+    const shown = Buffer.from(pushToken);
+    return held.length === shown.length && timingSafeEqual(held, shown) ? knownDeviceKey(app.id, read.device!.id) : undefined;
+  }
+
+  /**
+   * Upgrades a stale hash, only over the hash this login verified: a password changed meanwhile
+   * stays changed (and the session write then refuses this login). A failure here must not fail a
+   * login whose password was right.
+   */
+  private async rehash(app: AppEntity, user: LoginUser, password: string, client: RequestClient): Promise<LoginUser> {
     try {
       // In the client's turn, but not dropped if it hangs up: the proven password is worth keeping.
-      await this.users.replacePasswordHash(user.id, await this.hasher.hash(password, { ip: client.ip }));
+      const upgraded = await this.hasher.hash(password, { ip: client.ip });
+      const replaced = await this.users.replacePasswordHash(app.id, user.id, user.passwordHash, upgraded);
+      return replaced ? { ...user, passwordHash: upgraded } : user;
     } catch (error) {
       this.logger.warn(`Could not re-hash the password of user ${user.id}: ${(error as Error).message}`);
+      return user;
     }
   }
 }

@@ -1,112 +1,82 @@
 /**
- * A login's read: the user its identifier names, and the throttle counters of its account and
- * client keys. With the counters in PostgreSQL (the default) both come from one prepared
- * statement, one round trip; with Redis, the user comes from PostgreSQL and the counters from
- * Redis, one round trip each.
- *
- * The account key depends on the look-up's outcome (the user's id when one matched, else the
- * hashed name: throttle-policy.ts accountKey), so the statement builds it from the row it finds.
+ * A login's read, one prepared statement before any hashing: the user its identifier names, and,
+ * when the login names a device, that device if the user has logged in from it before. What it
+ * reads is what the login's write later insists is still true (login-recorder.ts): the user's
+ * status and security stamp, and the device's row and push token.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PreparedStatements, preparedStatement, type PreparedStatement } from '@app/persistence';
 import { UserStatus } from '../users/user.entity';
 import type { UserLookup } from '../users/users.service';
-import { THROTTLE_STORE, type ThrottleState, type ThrottleStore } from '../throttle/throttle-store';
-import { accountKey, ipKey, userKeyPrefix, type ThrottleSettings } from '../throttle/throttle-policy';
-import { liveCountersSql, PostgresThrottleStore, throttleStateOf, type CounterRow } from '../throttle/postgres-throttle-store';
 
-/** What a login needs of its user. */
+/** What a login needs of its user, as read before hashing. */
 export interface LoginUser {
   id: number;
   passwordHash: string;
   status: UserStatus;
+  /** Moves with every password change, ban and sign-out of all devices (login-recorder.ts). */
+  securityStamp: number;
+}
+
+/** The login's device as read before hashing: it must still be so when the session is written. */
+export interface KnownDevice {
+  id: number;
+  pushToken: string;
 }
 
 export interface LoginRead {
   user: LoginUser | null;
-  /** The counters of `accountKey` and `clientKey`. */
-  throttle: ThrottleState;
-  accountKey: string;
-  clientKey: string;
+  /** The user's device with the login's `device_guid`; null when there is none (yet) or no guid was sent. */
+  device: KnownDevice | null;
 }
 
-interface UserRow {
+interface LoginRow {
   id: string;
   password_hash: string;
   status: number;
+  security_stamp: number;
+  device_id: string | null;
+  device_push_token: string | null;
 }
 
 /** The column each kind of identifier is looked up by; each has a unique index per app. */
 const COLUMN_OF: Record<UserLookup['kind'], string> = { id: 'id', username: 'username_key', mobile: 'mobile', email: 'email' };
 
-const userStatements = statementsByKind<UserRow>(
-  'login-user',
-  (column) => `SELECT id, password_hash, status FROM app_user WHERE app_id = $1 AND ${column} = $2`,
-);
-
-// $1 app, $2 identifier, $3 the account key's prefix (id appended), $4 the account key when no
-// user matches, $5 the client key, $6 the counters' reset period in seconds.
-const userAndCountersStatements = statementsByKind<UserRow & { counters: CounterRow[] | null }>(
-  'login-user-and-counters',
-  (column) => `
-  WITH found AS (SELECT id, password_hash, status FROM app_user WHERE app_id = $1 AND ${column} = $2),
-       login_keys AS (SELECT COALESCE((SELECT $3::text || found.id FROM found), $4::text) AS account)
-  SELECT found.id, found.password_hash, found.status, counters.list AS counters
-    FROM login_keys
-    LEFT JOIN found ON true
-    CROSS JOIN LATERAL (
-      SELECT json_agg(live) AS list FROM (${liveCountersSql('ARRAY[login_keys.account, $5::text]', '$6')}) AS live
-    ) AS counters`,
-);
+// $1 app, $2 identifier, $3 device_guid (NULL: none).
+const loginStatements = Object.fromEntries(
+  (Object.keys(COLUMN_OF) as Array<UserLookup['kind']>).map((kind) => [
+    kind,
+    preparedStatement<LoginRow>(
+      `login-read-by-${kind}`,
+      `SELECT u.id, u.password_hash, u.status, u.security_stamp, d.id AS device_id, d.push_token AS device_push_token
+         FROM app_user u
+         LEFT JOIN device d ON d.user_id = u.id AND d.app_id = u.app_id AND d.device_guid = $3
+        WHERE u.app_id = $1 AND u.${COLUMN_OF[kind]} = $2`,
+    ),
+  ]),
+) as Record<UserLookup['kind'], PreparedStatement<LoginRow>>;
 
 @Injectable()
 export class LoginLookup {
   private readonly statements: PreparedStatements;
 
-  constructor(
-    @InjectDataSource() dataSource: DataSource,
-    @Inject(THROTTLE_STORE) private readonly throttle: ThrottleStore,
-  ) {
+  constructor(@InjectDataSource() dataSource: DataSource) {
     this.statements = new PreparedStatements(dataSource);
   }
 
-  async read(appId: string, lookup: UserLookup, clientNetwork: string, settings: ThrottleSettings): Promise<LoginRead> {
-    const clientKey = ipKey(appId, clientNetwork);
-    const unmatchedKey = accountKey(appId, undefined, lookup);
+  async read(appId: string, lookup: UserLookup, deviceGuid: string | undefined): Promise<LoginRead> {
     const identifier = identifierOf(lookup);
     // No identifier holds a NUL (and PostgreSQL refuses one in text): such a name matches nobody.
-    if (typeof identifier === 'string' && identifier.includes('\u0000')) {
-      return { user: null, throttle: await this.throttle.check([unmatchedKey, clientKey], settings), accountKey: unmatchedKey, clientKey };
-    }
-
-    if (this.throttle instanceof PostgresThrottleStore) {
-      const [row] = await this.statements.rows(userAndCountersStatements[lookup.kind], [
-        appId,
-        identifier,
-        userKeyPrefix(appId),
-        unmatchedKey,
-        clientKey,
-        settings.failureResetSeconds,
-      ]);
-      const user = row.id === null ? null : loginUserOf(row);
-      return { user, throttle: throttleStateOf(row.counters ?? []), accountKey: user ? accountKey(appId, user.id, lookup) : unmatchedKey, clientKey };
-    }
-
-    const [row] = await this.statements.rows(userStatements[lookup.kind], [appId, identifier]);
-    const user = row ? loginUserOf(row) : null;
-    const key = user ? accountKey(appId, user.id, lookup) : unmatchedKey;
-    return { user, throttle: await this.throttle.check([key, clientKey], settings), accountKey: key, clientKey };
+    if (typeof identifier === 'string' && identifier.includes('\u0000')) return { user: null, device: null };
+    const [row] = await this.statements.rows(loginStatements[lookup.kind], [appId, identifier, deviceGuid ?? null]);
+    if (!row) return { user: null, device: null };
+    return {
+      user: { id: Number(row.id), passwordHash: row.password_hash, status: row.status, securityStamp: row.security_stamp },
+      device: row.device_id === null ? null : { id: Number(row.device_id), pushToken: row.device_push_token! },
+    };
   }
-}
-
-function statementsByKind<Row extends object>(name: string, text: (column: string) => string): Record<UserLookup['kind'], PreparedStatement<Row>> {
-  const kinds = Object.keys(COLUMN_OF) as Array<UserLookup['kind']>;
-  return Object.fromEntries(kinds.map((kind) => [kind, preparedStatement<Row>(`${name}-by-${kind}`, text(COLUMN_OF[kind]))])) as Record<
-    UserLookup['kind'],
-    PreparedStatement<Row>
-  >;
 }
 
 function identifierOf(lookup: UserLookup): string | number {
@@ -120,8 +90,4 @@ function identifierOf(lookup: UserLookup): string | number {
     case 'email':
       return lookup.address;
   }
-}
-
-function loginUserOf(row: UserRow): LoginUser {
-  return { id: Number(row.id), passwordHash: row.password_hash, status: row.status };
 }

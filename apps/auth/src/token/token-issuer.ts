@@ -17,6 +17,7 @@ import { SigningKeysService, SIGNING_ALGORITHM } from '../signing-keys/signing-k
 import { newJti } from '../crypto/random-ids';
 import { StoreTokenSigner } from './store-token';
 import type { AppEntity } from '../apps/app.entity';
+import type { ProvenLogin } from './credentials-verifier';
 
 /** The claims of an access token we issue. */
 export interface AccessTokenClaims {
@@ -41,12 +42,15 @@ export class TokenIssuer {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
-  async issue(app: AppEntity, user: { id: number }, device?: DeviceLogin, actor?: string): Promise<TokenReply> {
+  /** `proven`: what the password check found, which the session write holds to (login-recorder.ts). */
+  async issue(app: AppEntity, proven: ProvenLogin, device?: DeviceLogin, actor?: string): Promise<TokenReply> {
+    const { user } = proven;
     const issuedAt = Math.floor(Date.now() / 1000);
     const expiresAt = issuedAt + app.tokenTtlSeconds;
     const jti = newJti();
     const recording = this.recorder.record(
-      { jti, appId: app.id, userId: user.id, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000) },
+      { jti, appId: app.id, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date(expiresAt * 1000) },
+      proven,
       device,
     );
     // Awaited below; should a signature throw first, its failure is not left unhandled.

@@ -9,10 +9,10 @@ import { ValidatedBody } from '../http/validated-body.guard';
 import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
 import { Access } from '../http/route-access';
 import type { ResolvedRequest } from '../http/request-context';
-import type { LoginUser } from './login-lookup';
+import type { ProvenLogin } from './credentials-verifier';
 import { actorSubject } from '../callers/principal';
 
-const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', 'SERVER_BUSY'] as const;
+const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', 'LOGIN_INTERRUPTED', 'SERVER_BUSY'] as const;
 
 /**
  * The token interface: three ways to prove a password, one reply. Each route validates its body
@@ -70,15 +70,15 @@ export class TokenController {
 
   private issue(request: ResolvedRequest): Promise<TokenReply> {
     const body = request.body as { device_guid?: string };
-    const user = request.user as LoginUser;
+    const proven = request.user as ProvenLogin;
     const acting = request.principal?.acting;
     // On a login route only the user_id header makes the request act as a user (a token alone is ignored).
-    if (acting?.kind === 'user' && acting.userId !== user.id) {
+    if (acting?.kind === 'user' && acting.userId !== proven.user.id) {
       throw new ApiError('BAD_PARAMETER', 'The user_id header must name the user the body logs in');
     }
     const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent: request.headers['user-agent'] } : undefined;
     // Issued during an impersonated call: the token names the real caller (RFC 8693 `act`).
     const actor = request.principal?.impersonated ? actorSubject(request.principal.caller) : undefined;
-    return this.issuer.issue(request.tenant!, user, device, actor);
+    return this.issuer.issue(request.tenant!, proven, device, actor);
   }
 }

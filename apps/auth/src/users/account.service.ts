@@ -20,6 +20,9 @@ import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { UserEntity } from './user.entity';
 import { isPasswordTooLong, passwordPolicyViolation } from './password-policy';
 import { actingUserId, asAdminForUser, asSelf, auditRowAsSeenBy, type AuditRowView } from './account-access';
+
+/** The security stamp's next value (user.entity.ts says what moves it). */
+const NEXT_STAMP = () => 'security_stamp + 1';
 import type { Principal } from '../callers/principal';
 import type { AppEntity } from '../apps/app.entity';
 import type { DeviceEntity } from '../devices/device.entity';
@@ -27,8 +30,8 @@ import { DeviceRegistry } from '../devices/device-registry';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { PasswordHasher } from '../crypto/password-hasher';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
-import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
-import { accountKey, ipKey, throttleSettingsOf } from '../throttle/throttle-policy';
+import { LoginThrottle } from '../throttle/login-throttle';
+import { clientKey, identifierKey } from '../throttle/throttle-policy';
 import type { RequestClient } from '../http/client-ip';
 
 /** What a request proving a password brings along besides the password. */
@@ -49,7 +52,7 @@ export class AccountService {
     private readonly sessions: SessionRevoker,
     private readonly audit: ImpersonationAudit,
     private readonly hasher: PasswordHasher,
-    @Inject(THROTTLE_STORE) private readonly throttle: ThrottleStore,
+    private readonly throttle: LoginThrottle,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
@@ -67,7 +70,7 @@ export class AccountService {
     const passwordHash = await this.hasher.hash(newPassword, oldPassword.client);
     await this.dataSource.transaction(async (manager) => {
       await this.lockUser(manager, app.id, self.userId, proven);
-      await manager.update(UserEntity, { appId: app.id, id: self.userId }, { passwordHash });
+      await manager.update(UserEntity, { appId: app.id, id: self.userId }, { passwordHash, securityStamp: NEXT_STAMP });
       await this.sessions.revoke({ appId: app.id, userId: self.userId, exceptJti: self.jti }, manager);
     });
   }
@@ -82,7 +85,7 @@ export class AccountService {
     const passwordHash = await this.hasher.hash(password, client);
     await this.dataSource.transaction(async (manager) => {
       await this.lockUser(manager, app.id, admin.userId);
-      await manager.update(UserEntity, { appId: app.id, id: admin.userId }, { passwordHash });
+      await manager.update(UserEntity, { appId: app.id, id: admin.userId }, { passwordHash, securityStamp: NEXT_STAMP });
       await this.sessions.revoke({ appId: app.id, userId: admin.userId }, manager);
     });
   }
@@ -105,10 +108,10 @@ export class AccountService {
       proven = await this.provePassword(app, userId, password);
     }
     await this.dataSource.transaction(async (manager) => {
-      // Devices before the user, in the order a login takes them: a concurrent login then waits
-      // for this transaction instead of deadlocking with its cascade.
-      await this.devices.lockAll(manager, app.id, userId);
+      // The user before the devices, in the order a login's write takes them: a concurrent login
+      // then waits for this transaction (and finds the user gone) instead of deadlocking with it.
       await this.lockUser(manager, app.id, userId, proven);
+      await this.devices.lockAll(manager, app.id, userId);
       await this.sessions.revoke({ appId: app.id, userId }, manager);
       await manager.delete(UserEntity, { appId: app.id, id: userId });
     });
@@ -137,6 +140,9 @@ export class AccountService {
     const userId = actingUserId(principal);
     await this.dataSource.transaction(async (manager) => {
       if (deviceSn === undefined) {
+        // The stamp moves first (the user's row before the devices, as a login's write locks
+        // them), so that logins already past their password check issue nothing either.
+        await manager.update(UserEntity, { appId: app.id, id: userId }, { securityStamp: NEXT_STAMP });
         const devices = await this.devices.lockAll(manager, app.id, userId);
         await this.sessions.revoke({ appId: app.id, userId }, manager);
         for (const device of devices) await this.devices.replacePushToken(manager, device);
@@ -159,34 +165,19 @@ export class AccountService {
   }
 
   /**
-   * Checks the user's password as a login does (length first, then the throttle, then argon2) and
-   * returns the hash it matched. A wrong password is 10101 and counts as a failed login.
+   * Checks the user's password as a login does (length first, then one attempt of the login
+   * throttle on the user id and the client, then argon2) and returns the hash it matched. A wrong
+   * password is 10101 and counts as a failed login.
    */
   private async provePassword(app: AppEntity, userId: number, proof: PasswordProof): Promise<string> {
     if (isPasswordTooLong(proof.password, this.config.passwordMaxLength)) {
       throw new ApiError('BAD_PARAMETER', `${proof.field} must be at most ${this.config.passwordMaxLength} characters`);
     }
-    const settings = throttleSettingsOf(app);
-    const account = accountKey(app.id, userId, { kind: 'id', id: userId });
-    const client = ipKey(app.id, proof.client.ip);
-    const throttled = await this.throttle.check([account, client], settings);
-    if (throttled.waitSeconds > 0) {
-      const retryAfter = Math.max(1, Math.ceil(throttled.waitSeconds));
-      throw new ApiError('TOO_MANY_ATTEMPTS', `Too many wrong passwords, try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
-    }
     const user = await this.users.findOne({ select: { id: true, passwordHash: true }, where: { appId: app.id, id: userId } });
     if (!user) throw new ApiError('USER_NOT_FOUND');
-    if (!(await this.hasher.verify(user.passwordHash, proof.password, proof.client))) {
-      await this.throttle.recordFailure(
-        [
-          { key: account, freeFailures: app.loginFreeFailures },
-          { key: client, freeFailures: app.loginIpFreeFailures },
-        ],
-        settings,
-      );
-      throw new ApiError('WRONG_CREDENTIALS', `${proof.field} is wrong`);
-    }
-    if (throttled.counted.has(account)) await this.throttle.reset(account);
+    const keys = { account: identifierKey(app.id, { kind: 'id', id: userId }), client: clientKey(app.id, proof.client.ip) };
+    const matched = await this.throttle.attempt(app, keys, () => this.hasher.verify(user.passwordHash, proof.password, proof.client));
+    if (!matched) throw new ApiError('WRONG_CREDENTIALS', `${proof.field} is wrong`);
     return user.passwordHash;
   }
 

@@ -53,6 +53,14 @@ export class UserEntity {
   @Column({ type: 'smallint', default: UserStatus.Normal })
   status!: UserStatus;
 
+  /**
+   * Moves with every change to the user's standing: a password set or changed, a ban, a sign-out
+   * of every device. A login reads it before hashing and writes its session only while it is
+   * unchanged (token/login-recorder.ts), so no login in flight outlives such a change.
+   */
+  @Column({ name: 'security_stamp', type: 'integer', default: 0 })
+  securityStamp!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -16,6 +16,9 @@ import { PasswordHasher } from '../crypto/password-hasher';
 import type { HashingClient } from '../crypto/hashing-pool';
 import { newUserId } from '../crypto/random-ids';
 import { SessionRevoker } from '../sessions/session-revoker';
+import { LoginThrottle } from '../throttle/login-throttle';
+import { clientKey } from '../throttle/throttle-policy';
+import type { RequestClient } from '../http/client-ip';
 import { DeviceRegistry } from '../devices/device-registry';
 
 export interface NewUser {
@@ -42,8 +45,33 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionRevoker,
     private readonly devices: DeviceRegistry,
+    private readonly throttle: LoginThrottle,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
+
+  /**
+   * Registration by anyone, on an app open to it: one attempt of the login throttle on the
+   * client's network, like a failed login. "Already taken" (10004) is what users need to hear and
+   * what a prober mapping phone numbers and emails wants to learn, so it keeps its count; a
+   * registration that succeeds gives it back, and one refused for its own input (10002) or a busy
+   * server counts nothing.
+   */
+  async registerOpenly(app: AppEntity, input: NewUser, client: RequestClient): Promise<UserEntity> {
+    let registered: UserEntity | undefined;
+    let taken: ApiError | undefined;
+    await this.throttle.attempt(app, { client: clientKey(app.id, client.ip) }, async () => {
+      try {
+        registered = await this.register(app, input, client);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.errorName === 'USER_EXISTS')) throw error;
+        taken = error;
+        return false;
+      }
+    });
+    if (taken) throw taken;
+    return registered!;
+  }
 
   /** Creates a user; 10002 names a field that breaks a rule, 10004 names an identifier already taken. */
   /** `client`: the request's, whose turn in the hashing queue the password's hash waits in. */
@@ -105,8 +133,14 @@ export class UsersService {
     }
   }
 
-  async replacePasswordHash(userId: number, passwordHash: string): Promise<void> {
-    await this.users.update({ id: userId }, { passwordHash });
+  /**
+   * Replaces a stale password hash with an upgraded one of the same password, only while the user
+   * still has the hash that was verified: a password changed meanwhile is never written back.
+   * Not a change of standing, so the security stamp stays. True when it replaced it.
+   */
+  async replacePasswordHash(appId: string, userId: number, verifiedHash: string, upgradedHash: string): Promise<boolean> {
+    const result = await this.users.update({ appId, id: userId, passwordHash: verifiedHash }, { passwordHash: upgradedHash });
+    return result.affected === 1;
   }
 
   list(appId: string, page: number, pageSize: number): Promise<UserEntity[]> {
@@ -131,9 +165,14 @@ export class UsersService {
         const missing = ids.filter((id) => !known.has(id));
         throw new ApiError('USER_NOT_FOUND', `User does not exist: ${missing.join(', ')}`);
       }
-      await manager.update(UserEntity, { appId, id: In(ids) }, { status });
-      if (status === UserStatus.Banned) await this.sessions.revoke({ appId, userIds: ids }, manager);
-      if (status === UserStatus.Banned) await this.devices.unbindVendorPushTokensOf(manager, appId, ids);
+      if (status === UserStatus.Banned) {
+        // The stamp moves so that logins already past their password check issue nothing.
+        await manager.update(UserEntity, { appId, id: In(ids) }, { status, securityStamp: () => 'security_stamp + 1' });
+        await this.sessions.revoke({ appId, userIds: ids }, manager);
+        await this.devices.unbindVendorPushTokensOf(manager, appId, ids);
+      } else {
+        await manager.update(UserEntity, { appId, id: In(ids) }, { status });
+      }
     });
   }
 

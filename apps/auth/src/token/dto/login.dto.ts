@@ -5,6 +5,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateBy, ValidateIf } from 'class-validator';
 import { IsUserIdField } from '../../http/user-id.validators';
+import type { DeviceClaim } from '../credentials-verifier';
 
 /** Printable ASCII, as device ids are: no spaces, no control characters. */
 const DEVICE_GUID = /^[\x21-\x7e]+$/;
@@ -27,6 +28,19 @@ abstract class LoginBody {
   @MaxLength(128)
   @Matches(DEVICE_GUID, { message: 'device_guid must be printable ASCII without spaces' })
   device_guid?: string;
+
+  @ApiPropertyOptional({
+    example: 'psh_3q2b9XkLr0vQ2mN8pT4sW6yA1cE5gH7j',
+    description:
+      'The push_token this device got at an earlier login (with device_guid): the device is then known, and ' +
+      "strangers' failed guesses on the account do not make it wait (docs/security.md)",
+    maxLength: 64,
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  push_token?: string;
 }
 
 export class LoginByIdDto extends LoginBody {
@@ -84,4 +98,9 @@ export class LoginByUsernameDto extends LoginBody {
   get identity(): string | undefined {
     return this.name ?? this.mobile;
   }
+}
+
+/** The device a validated login body names, if any: what the credentials check reads and counts by. */
+export function deviceClaimOf(body: { device_guid?: string; push_token?: string }): DeviceClaim | undefined {
+  return body.device_guid === undefined ? undefined : { guid: body.device_guid, pushToken: body.push_token };
 }

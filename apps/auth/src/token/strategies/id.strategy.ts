@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
-import { CredentialsVerifier } from '../credentials-verifier';
-import type { LoginByIdDto } from '../dto/login.dto';
-import type { LoginUser } from '../login-lookup';
+import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
+import { deviceClaimOf, type LoginByIdDto } from '../dto/login.dto';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
 import { requestClientOf } from '../../http/client-ip';
@@ -15,8 +14,8 @@ export class IdStrategy extends PassportStrategy(Strategy, 'id') {
     super({ usernameField: 'user_id', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<LoginUser> {
+  validate(request: ResolvedRequest): Promise<ProvenLogin> {
     const body = request.body as LoginByIdDto;
-    return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password, requestClientOf(request));
+    return this.credentials.verify(tenantOf(request), { kind: 'id', id: body.user_id }, body.password, requestClientOf(request), deviceClaimOf(body));
   }
 }

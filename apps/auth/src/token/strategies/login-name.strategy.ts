@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
-import { CredentialsVerifier } from '../credentials-verifier';
-import type { LoginByNameDto } from '../dto/login.dto';
-import type { LoginUser } from '../login-lookup';
+import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
+import { deviceClaimOf, type LoginByNameDto } from '../dto/login.dto';
 import { classifyLoginName } from '../../users/identifiers';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
@@ -16,9 +15,9 @@ export class LoginNameStrategy extends PassportStrategy(Strategy, 'login-name') 
     super({ usernameField: 'login_name', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<LoginUser> {
+  validate(request: ResolvedRequest): Promise<ProvenLogin> {
     const body = request.body as LoginByNameDto;
     const app = tenantOf(request);
-    return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password, requestClientOf(request));
+    return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password, requestClientOf(request), deviceClaimOf(body));
   }
 }

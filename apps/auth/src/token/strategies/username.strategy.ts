@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
 import { ApiError } from '@app/contract';
-import { CredentialsVerifier } from '../credentials-verifier';
-import type { LoginByUsernameDto } from '../dto/login.dto';
-import type { LoginUser } from '../login-lookup';
+import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
+import { deviceClaimOf, type LoginByUsernameDto } from '../dto/login.dto';
 import { checkMobile, usernameKey, type LoginIdentifier } from '../../users/identifiers';
 import type { AppEntity } from '../../apps/app.entity';
 import type { ResolvedRequest } from '../../http/request-context';
@@ -23,10 +22,10 @@ export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
     super({ usernameField: 'identity', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<LoginUser> {
+  validate(request: ResolvedRequest): Promise<ProvenLogin> {
     const body = request.body as LoginByUsernameDto;
     const app = tenantOf(request);
-    return this.credentials.verify(app, lookupOf(app, body), body.password, requestClientOf(request));
+    return this.credentials.verify(app, lookupOf(app, body), body.password, requestClientOf(request), deviceClaimOf(body));
   }
 }
 
