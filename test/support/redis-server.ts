@@ -31,7 +31,7 @@ export class RedisServer {
         await client.ping();
         return;
       } catch (error) {
-        if (tries === 100) throw new Error(`redis-server on port ${this.port} did not answer: ${(error as Error).message}`);
+        if (tries === 100) throw new Error(`redis-server on port ${this.port} did not answer`, { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 50));
       } finally {
         client.disconnect();

@@ -16,11 +16,11 @@ export class StallingProxy {
   ) {}
 
   static async start(targetPort: number): Promise<StallingProxy> {
-    let proxy: StallingProxy | undefined;
-    const server = createServer((client) => proxy!.connect(client, targetPort));
+    const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    proxy = new StallingProxy(server, (server.address() as { port: number }).port);
+    const proxy = new StallingProxy(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => proxy.connect(client, targetPort));
     return proxy;
   }
 
