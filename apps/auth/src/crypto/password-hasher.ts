@@ -51,8 +51,17 @@ export function costProfileOf(passwordHash: string): string | undefined {
   return profile?.startsWith('$2') ? `$2$${profile.slice(4)}` : profile; // $2a$, $2b$, $2y$ cost the same
 }
 
+/** Told about every hash and verification asked of the hasher (the metrics listen). */
+export interface HashingObserver {
+  /** One ran: `seconds` from the call to its answer, the wait for a worker included. */
+  ran(operation: 'hash' | 'verify', seconds: number): void;
+  /** A verification was dropped unhashed: its client had hung up while it waited. */
+  abandoned(): void;
+}
+
 @Injectable()
 export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
+  private readonly observers: HashingObserver[] = [];
   private readonly options: Options;
   private dummyHash = '';
   private readonly pool: HashingPool;
@@ -77,9 +86,13 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
     await this.pool.close();
   }
 
+  observe(observer: HashingObserver): void {
+    this.observers.push(observer);
+  }
+
   /** `client`: whose turn the hash waits in (and, with `gone`, when to drop it), as for `verify`. */
   hash(password: string, client?: HashingClient): Promise<string> {
-    return this.pool.hash(password, this.options, client);
+    return this.observed('hash', () => this.pool.hash(password, this.options, client));
   }
 
   /**
@@ -89,7 +102,7 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
    * password, nor may count as one. `client` also decides whose turn the job waits in.
    */
   async verify(passwordHash: string, password: string, client?: HashingClient): Promise<boolean> {
-    const { matches, startedAt } = await this.timedVerify(passwordHash, password, client);
+    const { matches, startedAt } = await this.observed('verify', () => this.timedVerify(passwordHash, password, client));
     if (!matches) await sleep(Math.max(0, startedAt + this.failureFloorMs() - performance.now()));
     return matches;
   }
@@ -136,6 +149,22 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
     this.costs.delete(profile); // re-inserted last: the kind met longest ago goes first when there are too many
     this.costs.set(profile, runs);
     if (this.costs.size > MAX_COST_PROFILES) this.costs.delete(this.costs.keys().next().value!);
+  }
+
+  /** Runs `work`, telling the observers: hashes that ran are timed; dropped, refused (queue full) and undone ones are not. */
+  private async observed<T>(operation: 'hash' | 'verify', work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await work();
+      for (const observer of this.observers) observer.ran(operation, (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      if (error instanceof HashingAbandoned) for (const observer of this.observers) observer.abandoned();
+      else if (!(error instanceof HashingSaturated || error instanceof HashingUnavailable)) {
+        for (const observer of this.observers) observer.ran(operation, (performance.now() - started) / 1000);
+      }
+      throw error;
+    }
   }
 
   /** Hashes and verifications running in the workers now, and those waiting for one. */

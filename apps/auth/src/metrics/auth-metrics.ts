@@ -73,7 +73,7 @@ export class AuthMetrics {
     registers: [this.registry],
   });
 
-  /** Set at start-up by PasswordHashTiming, which holds the hasher; zeros until then. */
+  /** Set at start-up by PasswordHashMetrics, which holds the hasher; zeros until then. */
   hashingLoad: () => { running: number; queued: number } = () => ({ running: 0, queued: 0 });
 
   readonly httpRequestSeconds = new Histogram({

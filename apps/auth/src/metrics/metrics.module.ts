@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuthMetrics } from './auth-metrics';
 import { MetricsController } from './metrics.controller';
-import { PasswordHashTiming } from './password-hash-timing';
+import { PasswordHashMetrics } from './password-hash-metrics';
+import { CryptoModule } from '../crypto/crypto.module';
 import { ThrottleModule } from '../throttle/throttle.module';
 
 /**
@@ -9,9 +10,9 @@ import { ThrottleModule } from '../throttle/throttle.module';
  * module first in its pipeline) and the password hashing timer.
  */
 @Module({
-  imports: [ThrottleModule],
+  imports: [ThrottleModule, CryptoModule],
   controllers: [MetricsController],
-  providers: [AuthMetrics, PasswordHashTiming],
+  providers: [AuthMetrics, PasswordHashMetrics],
   exports: [AuthMetrics],
 })
 export class MetricsModule {}
