@@ -14,7 +14,7 @@
  * once before deciding.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { Rs256Jws, type Rs256Fault } from './rs256-jws';
+import { Rs256Jws, type Rs256Fault } from '@app/jwt';
 
 export interface AuthClientOptions {
   /** Where the auth service listens, e.g. http://auth:3000. */

@@ -5,7 +5,7 @@
  * accept a token, refuses with 10008 and a message that says which check failed; `check()`, for
  * introspection, returns that reason instead of throwing.
  *
- * The signature and the token's shape are checked by libs/auth-client's Rs256Jws, the code other
+ * The signature and the token's shape are checked by libs/jwt's Rs256Jws, the code other
  * services verify our tokens with: strict (RS256 only, canonical base64url), and several times
  * cheaper than jsonwebtoken around the same RSA verification. The claims are then checked as
  * jsonwebtoken's `verify` did with our options (`nbf` when present, a number; no clock tolerance;
@@ -17,7 +17,7 @@ import { DataSource } from 'typeorm';
 import { PreparedStatements, preparedStatement } from '@app/persistence';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
-import { Rs256Jws, type Rs256Fault } from '@app/auth-client';
+import { Rs256Jws, type Rs256Fault } from '@app/jwt';
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
 import type { AccessTokenClaims } from './token-issuer';
 

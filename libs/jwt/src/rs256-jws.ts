@@ -6,21 +6,25 @@
  * refusal are each caller's own: `verify` answers the claims, or which of these checks failed.
  *
  * Strict, and built for speed:
- * - three parts, the header and claims not empty; each part unpadded base64url in its one
- *   canonical spelling (RFC 7515), so a token has no second spelling: padding, any other
- *   character, and stray trailing bits make it malformed (Node's own decoder would skip unknown
- *   characters, read one outside Latin-1 as its low byte, and ignore trailing bits);
+ * - three parts, the header and claims not empty; the header and the signature unpadded
+ *   base64url in their one canonical spelling (RFC 7515), so nobody without the key can respell a
+ *   token: padding, any other character, and stray trailing bits make it malformed (Node's own
+ *   decoder would skip unknown characters, take `+` and `/` too, read one outside Latin-1 as its
+ *   low byte, and ignore trailing bits);
  * - the header must be a JSON object naming alg RS256 and a non-empty kid; an alg is never taken
  *   from the token, so an HS256 or unsigned token is refused before any key is used;
  * - the signature is checked before the claims are decoded: what it does not cover is never read.
+ *   The claims are then exactly the text the key's holder signed, so Node's decoder reads them.
  *
- * Per call it decodes into one reused buffer: the signature, then the claims; the header only the
- * first time it is seen. A header is remembered (its text → its kid) once a token carrying it has
- * verified, so only headers the signing keys really produce are cached, up to MAX_HEADER_CACHE
- * (the oldest goes first); the header of the previous token is recognised by comparing characters,
- * without slicing the token. The key is looked up by kid on every call, so a key the caller drops
- * stops verifying at once. Left per call: the Verify object, the claims object and a few small
- * strings and views, small beside the RSA verification itself (bench/ prints both rates).
+ * Per call: the signature's characters are checked by one sticky regular expression and decoded
+ * by Node into one reused buffer, then the claims into the same buffer; a header is decoded (by
+ * the strict decoder below) only the first time it is seen. A header is remembered (its text → its
+ * kid) once a token carrying it has verified, so only headers the signing keys really produce are
+ * cached, up to MAX_HEADER_CACHE (the oldest goes first); the header of the previous token is
+ * recognised by comparing characters, without slicing the token. The key is looked up by kid on
+ * every call, so a key the caller drops stops verifying at once. Left per call: the Verify object
+ * (measured a little cheaper than the one-shot `crypto.verify`), the claims object and a few small
+ * strings, small beside the RSA verification itself (bench/ prints both rates).
  */
 import { createVerify, type KeyObject } from 'node:crypto';
 
@@ -96,14 +100,33 @@ export class Rs256Jws {
       return 'unknown-key';
     }
 
-    const signature = this.decoded(token, secondDot + 1, token.length);
+    const signature = this.signature(token, secondDot + 1);
     if (signature === undefined) return 'malformed';
     if (!createVerify('RSA-SHA256').update(token.slice(0, secondDot)).verify(key, signature)) return 'bad-signature';
     if (part !== undefined) this.remember(part, kid);
 
-    const claimsBytes = this.decoded(token, firstDot + 1, secondDot);
-    const claims = claimsBytes && parseJson(claimsBytes);
+    const claimsPart = token.slice(firstDot + 1, secondDot);
+    const claimsBytes = this.room(claimsPart.length);
+    const claims = parseJson(claimsBytes.subarray(0, claimsBytes.write(claimsPart, 0, 'base64url')));
     return claims === undefined || claims === null ? 'malformed' : claims;
+  }
+
+  /**
+   * The signature, token[from...], decoded into the reused buffer (valid until the next call), or
+   * undefined when it is not canonical unpadded base64url: checked here, so that Node's lenient
+   * decoder only ever sees text it reads the one way.
+   */
+  private signature(token: string, from: number): Buffer | undefined {
+    const length = token.length - from;
+    const tail = length & 3;
+    if (tail === 1) return undefined;
+    BASE64URL_RUN.lastIndex = from;
+    BASE64URL_RUN.test(token);
+    if (BASE64URL_RUN.lastIndex !== token.length) return undefined;
+    // The last character's unused low bits must be zero (4 of them after 2 characters, 2 after 3).
+    if (tail !== 0 && (sextet(token, token.length - 1) & (tail === 2 ? 15 : 3)) !== 0) return undefined;
+    const out = this.room(length);
+    return out.subarray(0, out.write(token.slice(from), 0, 'base64url'));
   }
 
   /** A header of a token that verified: the previous token's from now on, and cached (the oldest leaves when full). */
@@ -120,15 +143,19 @@ export class Rs256Jws {
    * undefined when it is not canonical unpadded base64url.
    */
   private decoded(token: string, from: number, to: number): Buffer | undefined {
-    const needed = ((to - from) * 3) >> 2;
-    let out = this.scratch;
-    if (needed > out.length) {
-      // Bigger than any token of ours; kept for next time unless absurdly big.
-      out = Buffer.allocUnsafeSlow(needed);
-      if (needed <= MAX_SCRATCH_BYTES) this.scratch = out;
-    }
+    const out = this.room(to - from);
     const length = decodeBase64url(token, from, to, out);
     return length < 0 ? undefined : out.subarray(0, length);
+  }
+
+  /** The reused buffer, big enough for what `characters` of base64url decode to. */
+  private room(characters: number): Buffer {
+    const needed = (characters * 3) >> 2;
+    if (needed <= this.scratch.length) return this.scratch;
+    // Bigger than any token of ours; kept for next time unless absurdly big.
+    const out = Buffer.allocUnsafeSlow(needed);
+    if (needed <= MAX_SCRATCH_BYTES) this.scratch = out;
+    return out;
   }
 }
 
@@ -142,6 +169,9 @@ function parseJson(bytes: Buffer): Record<string, unknown> | null | undefined {
   }
   return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
 }
+
+/** A run of base64url characters, from `lastIndex`: where it stops is where the first other character is. */
+const BASE64URL_RUN = /[A-Za-z0-9_-]*/y;
 
 /** base64url character code → its 6 bits; -1 for every other code below 128. */
 const BASE64URL = new Int8Array(128).fill(-1);
