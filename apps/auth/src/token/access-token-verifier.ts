@@ -2,8 +2,9 @@
  * Verifies a user access token we issued: signature by a known key (by `kid`, retired keys
  * included while their tokens may live), issuer, expiry, that it is an access token (not a store
  * token), the app it was issued for, and its session not revoked. `verify()`, for the routes that
- * accept a token, refuses with 10008 and a message that says which check failed; `check()`, for
- * introspection, returns that reason instead of throwing.
+ * accept a token, refuses with 10008 and a message that says which check failed; `checkSigned()`
+ * makes every check but the session's and returns the reason instead of throwing, for
+ * introspection, which asks about the session in its own statement (token/introspection.ts).
  *
  * The signature and the token's shape are checked by libs/jwt's Rs256Jws, the code other
  * services verify our tokens with: strict (RS256 only, canonical base64url), and several times
@@ -67,8 +68,16 @@ export class AccessTokenVerifier {
     return { userId: Number(claims.sub), jti: claims.jti, deviceSn: claims.device_sn };
   }
 
-  /** Every check `verify()` makes, without throwing: introspection answers "inactive" instead. */
+  /** Every check `verify()` makes, without throwing. */
   async check(token: string, appId: string): Promise<AccessTokenCheck> {
+    const checked = await this.checkSigned(token, appId);
+    if (!checked.valid) return checked;
+    const [session] = await this.statements.rows(SESSION_IS_LIVE, [checked.claims.jti]);
+    return session?.live ? checked : invalid('access-token has been revoked');
+  }
+
+  /** Every check but the session's (no database), without throwing. */
+  async checkSigned(token: string, appId: string): Promise<AccessTokenCheck> {
     let verified = this.jws.verify(token);
     if (verified === 'unknown-key' || verified === 'not-rs256') {
       // A kid not loaded here may be a key another instance has just made: reload (at most once a
@@ -92,9 +101,6 @@ export class AccessTokenVerifier {
     const claims = verified as unknown as AccessTokenClaims & { scope?: unknown };
     if (claims.scope !== undefined) return invalid('access-token is not an access token');
     if (claims.app_id !== appId) return invalid('access-token was issued for another app');
-
-    const [session] = await this.statements.rows(SESSION_IS_LIVE, [claims.jti]);
-    if (!session?.live) return invalid('access-token has been revoked');
     return { valid: true, claims };
   }
 }
