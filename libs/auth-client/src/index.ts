@@ -1,2 +1,4 @@
 export * from './token-verifier';
+export * from './auth-client';
 export * from './auth-client.module';
+export * from './auth-client.health';
