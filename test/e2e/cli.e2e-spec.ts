@@ -138,4 +138,22 @@ describe('npm start on the embedded database, with the CLI beside it', () => {
     expect(again.body.code).toBe(200);
     expect(again.body.data.push_token).toBe(first.body.data.push_token);
   });
+
+  it('rotates the keys beside it: the lone running service signs with the new key within two seconds', async () => {
+    // The embedded database cannot carry a NOTIFY from the CLI's connection to the service's (one
+    // PGlite session behind the socket); the service re-reads the keys every second instead.
+    const app = await runCli(['app', 'create', '--name', 'rotating-beside-npm-start'], env);
+    await runCli(['user', 'create', '--app', app.json.app_id, '--username', 'rotated', '--password', PASSWORD], env);
+    const kid = async () => {
+      const login = await postJson(running!.baseUrl, '/token/user', { app_id: app.json.app_id }, { name: 'rotated', password: PASSWORD });
+      return JSON.parse(Buffer.from(login.body.data.token.split('.')[0], 'base64url').toString()).kid as string;
+    };
+    const before = await kid();
+    const rotated = await runCli(['keys', 'rotate'], env);
+    expect(rotated.json.retired).toBe(before);
+    const started = Date.now();
+    while ((await kid()) !== rotated.json.kid && Date.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await kid()).toBe(rotated.json.kid);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
 });

@@ -66,9 +66,9 @@ export interface RunningService {
   stop(): Promise<number | null>;
 }
 
-/** Starts `apps/auth/src/main.ts` and waits until it listens. */
+/** Starts `apps/auth/src/main.ts` and waits until it listens (on env.PORT when given: to start it again where it was). */
 export async function startServiceProcess(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<RunningService> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, [...TS_NODE, 'apps/auth/src/main.ts'], {
     cwd: ROOT,
     env: childEnv({ HOST: '127.0.0.1', PORT: String(port), NO_COLOR: '1', ...env }),

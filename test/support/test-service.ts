@@ -40,6 +40,8 @@ export interface CallOptions {
 export interface StartOptions {
   /** Receives the service's log lines, parsed, instead of stdout. */
   logLines?: Array<Record<string, any>>;
+  /** A database of the test's own (migrated) instead of the run's shared one. */
+  databaseUrl?: string;
 }
 
 export interface TestApp {
@@ -69,7 +71,7 @@ export class TestService {
   ) {}
 
   static async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestService> {
-    const databaseUrl = process.env.TEST_DATABASE_URL;
+    const databaseUrl = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the e2e tests through jest (global-setup)');
     const config = loadServiceConfig({
       DATA_DIR: mkdtempSync(join(tmpdir(), 'im-auth-test-data-')),
