@@ -535,11 +535,15 @@ describe('verifying tokens elsewhere', () => {
       expect((await service.post('/token/revoke', { appId: tenant.app.id, token })).body.data).toBe(true);
       return decodeJwt(token).claims.jti as string;
     };
-    const insertRevocations = (count: number, expiresIn = '1 hour', appId = tenant.app.id): Promise<Array<{ jti: string }>> =>
-      service.dataSource.query(
-        `INSERT INTO revocation (app_id, jti, expires_at) SELECT $1, gen_random_uuid(), now() + $2::interval FROM generate_series(1, $3) RETURNING jti`,
-        [appId, expiresIn, count],
+    // Without parameters (the simple query protocol): on the embedded database, an extended-protocol
+    // statement sent while another connection's transaction is open can be bound to that one's.
+    const insertRevocations = (count: number, expiresIn = '1 hour', appId = tenant.app.id): Promise<Array<{ jti: string }>> => {
+      if (!/^[\w-]+$/.test(appId) || !/^-?\d+ \w+$/.test(expiresIn) || !Number.isInteger(count)) throw new Error('not a test value');
+      return service.dataSource.query(
+        `INSERT INTO revocation (app_id, jti, expires_at)
+         SELECT '${appId}', gen_random_uuid(), now() + interval '${expiresIn}' FROM generate_series(1, ${count}) RETURNING jti`,
       );
+    };
 
     it("pages through the app's log by cursor, for an admin or a verifier token of the app", async () => {
       const start = (await revocations()).body.data.cursor as number;
@@ -617,8 +621,7 @@ describe('verifying tokens elsewhere', () => {
         await slow.connect();
         await slow.startTransaction();
         const [{ jti: early }] = await slow.query(
-          `INSERT INTO revocation (app_id, jti, expires_at) VALUES ($1, gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
-          [tenant.app.id],
+          `INSERT INTO revocation (app_id, jti, expires_at) VALUES ('${tenant.app.id}', gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
         );
         let lateDone = false;
         const lateInsert = insertRevocations(1).then((rows) => {

@@ -15,7 +15,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { AuthServiceCalls } from './auth-service-calls';
 
 export interface SigningKeySetOptions {
-  /** Least time between two fetches. */
+  /** Least time between two fetches for unknown kids, and between two scheduled ones. */
   minRefetchMs: number;
   /** Longest time between two fetches; a shorter `max-age` wins. */
   refreshMs: number;
@@ -38,7 +38,7 @@ const LEAST_SCHEDULE_MS = 100;
 export class SigningKeySet {
   private readonly logger = new Logger('AuthClient');
   private keys = new Map<string, LoadedKey>();
-  private lastAttempt = 0;
+  private lastUnknownKidFetch = 0;
   private lastSuccess = 0;
   private failing = false;
   private inFlight: Promise<void> | undefined;
@@ -69,6 +69,7 @@ export class SigningKeySet {
   /** Fetches the set now and keeps fetching it on schedule until `stop()`. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.lastUnknownKidFetch = Date.now(); // the first fetch answers the first unknown kids too
     await this.fetchAndSchedule();
   }
 
@@ -77,10 +78,15 @@ export class SigningKeySet {
     clearTimeout(this.timer);
   }
 
-  /** After a token named an unknown key: the JWKS again, unless fetched very recently (then that fetch decides). */
+  /**
+   * After a token named an unknown key: the JWKS again, unless a token did so very recently (then
+   * that fetch decided), or a fetch is in flight (then it decides). Its own clock: scheduled
+   * fetches, however frequent, must not hold off the one a rotation needs.
+   */
   async refetchForUnknownKid(): Promise<void> {
     if (this.inFlight) return this.inFlight;
-    if (Date.now() - this.lastAttempt < this.options.minRefetchMs) return;
+    if (Date.now() - this.lastUnknownKidFetch < this.options.minRefetchMs) return;
+    this.lastUnknownKidFetch = Date.now();
     await this.fetchAndSchedule();
   }
 
@@ -109,7 +115,6 @@ export class SigningKeySet {
 
   /** Fetches and replaces the set; answers when the next scheduled fetch is due (ms from now). */
   private async fetch(): Promise<number> {
-    this.lastAttempt = Date.now();
     const reply = await this.calls.getRaw('/.well-known/jwks.json');
     const published = (reply.body as { keys?: unknown } | null)?.keys;
     if (!Array.isArray(published)) throw new Error('the JWKS has no "keys" array');

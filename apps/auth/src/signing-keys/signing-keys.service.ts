@@ -109,6 +109,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private active: ActiveSigningKey | undefined;
   private verificationKeys = new Map<string, KeyObject>();
   private lastReload = 0;
+  private lastUnknownKidReload = 0;
   private reloading: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -141,10 +142,14 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return this.verificationKeys.get(kid);
   }
 
-  /** The public key for a `kid`, reloading (at most once a second) when it is unknown. */
+  /**
+   * The public key for a `kid`, reloading (at most once a second) when it is unknown. Its own clock:
+   * the follower's re-reads (every second on the embedded database) must not hold it off.
+   */
   async verificationKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.verificationKeys.get(kid);
-    if (known || Date.now() - this.lastReload < RELOAD_INTERVAL_MS) return known;
+    if (known || Date.now() - this.lastUnknownKidReload < RELOAD_INTERVAL_MS) return known;
+    this.lastUnknownKidReload = Date.now();
     await this.refresh();
     return this.verificationKeys.get(kid);
   }
