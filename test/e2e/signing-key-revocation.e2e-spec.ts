@@ -111,7 +111,9 @@ describe('signing-key changes from the CLI', () => {
     // Minted with the key itself, as whoever leaked it could: no session of ours, yet a consumer verifying locally takes it.
     const active = service.nest.get(SigningKeysService).activeKey();
     const forged = craftJwt(decodeJwt(token).header, { ...decodeJwt(token).claims, jti: randomUUID() }, active.privateKey);
-    // (verify: the key was made by the previous test's rotation, and the consumer may not have fetched it yet.)
+    // Verified here before (so the service remembers its signature), and by the consumer
+    // (verify: the key was made by the previous test's rotation, and it may not have fetched it yet).
+    expect((await service.call('GET', '/user/device/list', { appId: tenant.app.id, token })).body.code).toBe(200);
     expect(await consumer.verify(forged, tenant.app.id)).toMatchObject({ userId: user.id });
 
     const revoked = await runCli(['keys', 'revoke', revokedKid], cliEnv);

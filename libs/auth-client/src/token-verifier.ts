@@ -20,11 +20,10 @@
  * not loaded yet, fetches the JWKS once before deciding.
  */
 import { ErrorCatalogue } from '@app/contract';
-import { Rs256Jws, type Rs256Fault } from '@app/jwt';
+import { Rs256Jws, VerifiedTokenCache, type Rs256Fault } from '@app/jwt';
 import { AuthServiceCalls } from './auth-service-calls';
 import { RevocationFeed, type AppCredentials } from './revocation-feed';
 import { SigningKeySet } from './signing-key-set';
-import { VerifiedTokenCache } from './verified-token-cache';
 
 export type { AppCredentials } from './revocation-feed';
 
@@ -71,6 +70,8 @@ export interface VerifiedPrincipal {
 
 const INVALID = ErrorCatalogue.ACCESS_TOKEN_INVALID;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** A token this service must not accept: 10008 (the catalogue's ACCESS_TOKEN_INVALID), with the reason. */
 export class TokenRejected extends Error {
   readonly code: number = INVALID.code;
@@ -107,6 +108,13 @@ export class RevocationsStale extends TokenRejected {
   }
 }
 
+/** A token that verified: its principal, until when it is accepted (ms since the epoch: its `exp` plus the clock tolerance). */
+interface CachedVerdict {
+  readonly token: string;
+  readonly principal: VerifiedPrincipal;
+  readonly validUntilMs: number;
+}
+
 interface Claims {
   iss?: unknown;
   sub?: unknown;
@@ -134,7 +142,7 @@ export class TokenVerifier {
   private readonly calls: AuthServiceCalls;
   private readonly keys: SigningKeySet;
   private readonly revocations: RevocationFeed;
-  private readonly cache: VerifiedTokenCache;
+  private readonly cache: VerifiedTokenCache<CachedVerdict>;
   private readonly jws: Rs256Jws;
   private readonly issuer: string;
   private readonly toleranceSeconds: number;
@@ -148,14 +156,16 @@ export class TokenVerifier {
     this.introspectWhenStale = options.whenRevocationsStale === 'introspect';
     const pollMs = options.revocationPollMs ?? 2000;
     this.calls = new AuthServiceCalls({ baseUrl: options.baseUrl, timeoutMs: options.requestTimeoutMs ?? 5000, fetch: options.fetch ?? fetch });
-    this.cache = new VerifiedTokenCache(options.verifiedTokenCacheSize ?? 10_000);
+    this.cache = new VerifiedTokenCache<CachedVerdict>(options.verifiedTokenCacheSize ?? 10_000);
     const jwksRefreshMs = options.jwksRefreshMs ?? 300_000;
     this.keys = new SigningKeySet(
       this.calls,
       { minRefetchMs: options.jwksMinRefetchMs ?? 1000, refreshMs: jwksRefreshMs, retryMs: Math.min(pollMs, jwksRefreshMs) },
       () => this.cache.clear(),
     );
-    this.revocations = new RevocationFeed(this.calls, options.apps, pollMs, this.toleranceSeconds, (jtis) => this.cache.evictJtis(jtis));
+    this.revocations = new RevocationFeed(this.calls, options.apps, pollMs, this.toleranceSeconds, (jtis) =>
+      this.cache.evict((verdict) => jtis.has(verdict.principal.jti)),
+    );
     this.jws = new Rs256Jws((kid) => this.keys.get(kid));
   }
 
@@ -228,15 +238,12 @@ export class TokenVerifier {
     if (typeof jti !== 'string' || this.revocations.isRevoked(jti)) throw new TokenRejected('access-token has been revoked');
     const userId = Number(claims.sub);
     if (!Number.isSafeInteger(userId)) throw new TokenRejected('access-token is malformed');
+    const principal: Mutable<VerifiedPrincipal> = { userId, appId, jti, expiresAt: exp };
+    if (typeof claims.device_sn === 'number') principal.deviceSn = claims.device_sn;
     const actor = claims.act?.sub;
-    const principal: VerifiedPrincipal = Object.freeze({
-      userId,
-      appId,
-      jti,
-      expiresAt: exp,
-      ...(typeof claims.device_sn === 'number' ? { deviceSn: claims.device_sn } : {}),
-      ...(typeof actor === 'string' ? { actor } : {}),
-    });
+    if (typeof actor === 'string') principal.actor = actor;
+    // Frozen: the same object answers every later request with this token.
+    Object.freeze(principal);
     this.cache.set({ token, principal, validUntilMs: (exp + this.toleranceSeconds) * 1000 });
     this.assertFresh(appId, now);
     return principal;

@@ -8,9 +8,11 @@
  *
  * The signature and the token's shape are checked by libs/jwt's Rs256Jws, the code other
  * services verify our tokens with: strict (RS256 only, canonical base64url), and several times
- * cheaper than jsonwebtoken around the same RSA verification. The claims are then checked as
- * jsonwebtoken's `verify` did with our options (`nbf` when present, a number; no clock tolerance;
- * then the issuer), except that `exp` is required: see `check()`.
+ * cheaper than jsonwebtoken around the same RSA verification. A token whose signature verified is
+ * remembered (libs/jwt's VerifiedTokenCache, with the kid that signed it): the next request with
+ * it skips the RSA verification, as long as that key still verifies. The claims are checked on
+ * every call, as jsonwebtoken's `verify` did with our options (`nbf` when present, a number; no
+ * clock tolerance; then the issuer), except that `exp` is required: see `checkSigned()`.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -18,9 +20,12 @@ import { DataSource } from 'typeorm';
 import { PreparedStatements, preparedStatement } from '@app/persistence';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
-import { Rs256Jws, type Rs256Fault } from '@app/jwt';
+import { Rs256Jws, VerifiedTokenCache, type Rs256Claims, type Rs256Fault } from '@app/jwt';
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
 import type { AccessTokenClaims } from './token-issuer';
+
+/** Tokens whose signature verified, remembered (a few MB at most). */
+const VERIFIED_TOKENS = 4096;
 
 /** Every authenticated call checks its session: a prepared statement (libs/persistence prepared-statements.ts). */
 const SESSION_IS_LIVE = preparedStatement<{ live: boolean }>('access-token-session-is-live', 'SELECT revoked_at IS NULL AS live FROM session WHERE jti = $1');
@@ -50,6 +55,7 @@ const JWS_REFUSALS: Readonly<Record<Rs256Fault, string>> = {
 export class AccessTokenVerifier {
   private readonly statements: PreparedStatements;
   private readonly jws: Rs256Jws;
+  private readonly verified = new VerifiedTokenCache<{ readonly token: string; readonly claims: Rs256Claims; readonly kid: string }>(VERIFIED_TOKENS);
 
   constructor(
     private readonly signingKeys: SigningKeysService,
@@ -78,14 +84,7 @@ export class AccessTokenVerifier {
 
   /** Every check but the session's (no database), without throwing. */
   async checkSigned(token: string, appId: string): Promise<AccessTokenCheck> {
-    let verified = this.jws.verify(token);
-    if (verified === 'unknown-key' || verified === 'not-rs256') {
-      // A kid not loaded here may be a key another instance has just made: reload (at most once a
-      // second) and try once more. The kid decides before the alg, as it did with jsonwebtoken: a
-      // token of an unknown kid is "unknown key" whatever its alg, of a known one but not RS256 "invalid".
-      if (!(await this.signingKeys.verificationKey(this.jws.rejectedKid))) return invalid(UNKNOWN_KEY);
-      if (verified === 'unknown-key') verified = this.jws.verify(token);
-    }
+    const verified = await this.verifySignature(token);
     if (typeof verified === 'string') return invalid(JWS_REFUSALS[verified]);
 
     const { nbf, exp } = verified;
@@ -102,6 +101,25 @@ export class AccessTokenVerifier {
     if (claims.scope !== undefined) return invalid('access-token is not an access token');
     if (claims.app_id !== appId) return invalid('access-token was issued for another app');
     return { valid: true, claims };
+  }
+
+  /** The token's claims when its signature verifies (remembered, while its key verifies), else why not. */
+  private async verifySignature(token: string): Promise<Rs256Claims | Rs256Fault> {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (this.signingKeys.loadedVerificationKey(known.kid) !== undefined) return known.claims;
+      this.verified.delete(token); // its key was retired for good, or revoked: verified again below, and refused
+    }
+    let verified = this.jws.verify(token);
+    if (verified === 'unknown-key' || verified === 'not-rs256') {
+      // A kid not loaded here may be a key another instance has just made: reload (at most once a
+      // second) and try once more. The kid decides before the alg, as it did with jsonwebtoken: a
+      // token of an unknown kid is "unknown key" whatever its alg, of a known one but not RS256 "invalid".
+      if (!(await this.signingKeys.verificationKey(this.jws.rejectedKid))) return 'unknown-key';
+      if (verified === 'unknown-key') verified = this.jws.verify(token);
+    }
+    if (typeof verified !== 'string') this.verified.set({ token, claims: verified, kid: this.jws.verifiedKid });
+    return verified;
   }
 }
 
