@@ -49,7 +49,7 @@ export class AuthServiceCalls {
     } catch (error) {
       // fetch's own message is "fetch failed"; the cause says what (refused, timed out...).
       const cause = (error as Error & { cause?: Error }).cause;
-      throw new Error(`${init.method ?? 'GET'} ${path} failed: ${cause?.message ?? (error as Error).message}`);
+      throw new Error(`${init.method ?? 'GET'} ${path} failed: ${cause?.message ?? (error as Error).message}`, { cause: error });
     }
   }
 
