@@ -58,6 +58,16 @@ describe('the CLI on DATABASE_URL', () => {
     expect(revoked.json).toEqual({ revoked: true });
     // The admin token is looked up on every call, so revocation is immediate.
     expectError(await service.call('GET', '/user/list', { appId: app.app_id, token: second.json.admin_token }), 401, 10008);
+
+    // A verifier token reads the app's revocation log, and is no admin anywhere else.
+    const verifier = await runCli(['admin-token', 'create', '--app', app.app_id, '--label', 'chat-service', '--scope', 'verifier'], env());
+    expect(verifier.json).toMatchObject({ app_id: app.app_id, scope: 'verifier' });
+    expect((await service.call('GET', '/token/revocations', { appId: app.app_id, token: verifier.json.admin_token })).body.code).toBe(200);
+    expectError(await service.call('GET', '/user/list', { appId: app.app_id, token: verifier.json.admin_token }), 401, 10008);
+    const listed = await runCli(['admin-token', 'list', '--app', app.app_id], env());
+    expect(listed.json.find((token: { id: string }) => token.id === verifier.json.id)).toMatchObject({ label: 'chat-service', scope: 'verifier' });
+    const bogus = await runCli(['admin-token', 'create', '--app', app.app_id, '--scope', 'root'], env());
+    expect({ code: bogus.code, stderr: bogus.stderr.trim() }).toEqual({ code: 2, stderr: 'error: --scope takes admin or verifier' });
   });
 
   it('generates and prints a password when none is given', async () => {
