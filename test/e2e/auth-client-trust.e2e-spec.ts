@@ -280,6 +280,8 @@ describe('libs/auth-client when the auth service stops', () => {
     expect(down.status).toBe(503);
     expect(down.body.error['auth-client']).toMatchObject({ status: 'down', revocationLogAgeSeconds: expect.any(Number), maxRevocationStalenessSeconds: 3 });
     // Introspection, when configured, cannot vouch for it either: the service is not there to ask.
+    // (That verifier polls on its own clock: its log goes stale a moment after the other's.)
+    await eventually(1000, () => expect(introspecting.health().stale).toBe(true));
     expect(await asyncVerdict(() => introspecting.verify(seen, tenant.app.id))).toEqual({
       refused: 'TokenRejected',
       message: expect.stringMatching(/revocation log .* and introspection failed: POST \/token\/introspect failed/),
