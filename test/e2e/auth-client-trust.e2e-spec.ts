@@ -364,5 +364,6 @@ describe('libs/auth-client with a fake auth service', () => {
       message: "access-token cannot be checked for revocation: the auth service's revocation log has not been read yet (more than 30 s is refused)",
     });
     expect(verifier.health()).toMatchObject({ stale: true, revocationStalenessMs: Infinity, keys: 1 });
+    expect(() => new TokenVerifier({ baseUrl: 'http://auth.test', apps: [] })).toThrow('AuthClientOptions.apps names no app: every token would be refused');
   });
 });

@@ -150,6 +150,8 @@ export class TokenVerifier {
   private readonly introspectWhenStale: boolean;
 
   constructor(options: AuthClientOptions) {
+    // Misconfigured, it would refuse every token: say so at start-up instead.
+    if (options.apps.length === 0) throw new Error('AuthClientOptions.apps names no app: every token would be refused');
     this.issuer = options.issuer ?? 'im-auth';
     this.toleranceSeconds = options.clockToleranceSeconds ?? 5;
     this.maxStalenessMs = options.maxRevocationStalenessMs ?? 30_000;
