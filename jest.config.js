@@ -12,8 +12,8 @@ const swc = ['@swc/jest', {
   module: { type: 'commonjs' },
 }];
 const moduleNameMapper = {
-  '^@app/(config|contract|persistence|auth-client)$': '<rootDir>/libs/$1/src',
-  '^@app/(config|contract|persistence|auth-client)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(config|contract|persistence|jwt|auth-client)$': '<rootDir>/libs/$1/src',
+  '^@app/(config|contract|persistence|jwt|auth-client)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 // NestJS 12 ships as ES modules only. Node 20 loads them through require(esm), but Jest's own
 // module system cannot (before Node 24.9), so Jest compiles those packages to CommonJS with swc

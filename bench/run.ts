@@ -12,11 +12,15 @@
  *                                              in a new database bench_<timestamp>, dropped after
  *   npm run bench -- --only 'POST /token/user' --cpu-prof /tmp/prof
  *                                              some rows only; a CPU profile of the service
+ *   npm run bench -- --only pipeline --only 'token verification'
+ *                                              --only again: the rows matching any (here the
+ *                                              three the auth-client and introspection targets read)
+ *   npm run bench -- --help                    this text
  *
  * docs/performance.md says what each row means.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +33,8 @@ import {
   checkTargets,
   fixed,
   hashOnlyLines,
+  introspectionRatio,
+  verificationRatios,
   lineAgainLine,
   noiseLines,
   roundTripLine,
@@ -96,8 +102,8 @@ interface Options {
   /** ARGON2_* variables for the service's configuration. */
   readonly argon2Env: Record<string, string>;
   readonly users: number | undefined;
-  /** Only the rows whose label contains this text. */
-  readonly only: string | undefined;
+  /** Only the rows whose label contains one of these texts (all rows when empty). */
+  readonly only: readonly string[];
   /** Folder for a V8 CPU profile of the service process (`node --cpu-prof`), written when it stops. */
   readonly cpuProfDir: string | undefined;
 }
@@ -149,14 +155,14 @@ async function runRows(options: Options, durations: Durations, stamp: () => stri
     await warmUpLogins(ready, durations);
     const rows: RowResult[] = [];
     let tokens: string[] | undefined;
-    for (const plan of planRows(ready).filter((row) => !options.only || row.label.includes(options.only))) {
+    for (const plan of planRows(ready).filter((row) => options.only.length === 0 || options.only.some((text) => row.label.includes(text)))) {
       if (plan.needsTokens) tokens ??= await loginTokens(ready, VERIFICATION_TOKENS);
       const row =
         plan.type === 'http'
           ? await measureRow(service.channel, ready, plan, hashOnly, durations, tokens ?? [])
           : await measureInProcess(service.channel, ready, plan, durations, tokens ?? []);
       rows.push(row);
-      console.log(`${stamp()} ${progressLine(row)}`);
+      console.log(`${stamp()} ${progressLine(row, rows)}`);
     }
     // Every share is against the line measured at the start: measure it again, to see whether the
     // machine kept its speed (a VM's host can slow it down for minutes, unseen by its own counters).
@@ -263,17 +269,16 @@ async function startService(options: Options, durations: Durations): Promise<Sta
   return { channel, fresh, stop: () => (stopped ??= stop()) };
 }
 
-function progressLine(row: RowResult): string {
+/** A row as it completes; the introspection row also against the pipeline row of this run, when it ran before. */
+function progressLine(row: RowResult, rows: readonly RowResult[]): string {
   const errors = Object.keys(row.errors).length > 0 ? `, errors ${JSON.stringify(row.errors)}` : '';
   if (row.verification) {
-    const { raw, sync } = row.verification;
-    return (
-      `${row.label}: ${fixed(sync.perSec, 0)}/s, ${fixed(sync.perCoreSec, 0)}/s per core ` +
-      `(crypto.verify alone ${fixed(raw.perCoreSec, 0)}/s per core), other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`
-    );
+    return `${row.label}: ${verificationRatios(row.verification)}, other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`;
   }
+  const pipeline = row.kind === 'introspection' ? rows.find((candidate) => candidate.kind === 'pipeline') : undefined;
   return (
-    `${row.label}, c=${row.concurrency}: ${fixed(row.perSec, 1)}/s, p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
+    `${row.label}, c=${row.concurrency}: ${fixed(row.perSec, 1)}/s${pipeline ? ` (${introspectionRatio(row, pipeline)})` : ''}, ` +
+    `p50 ${fixed(row.p50Ms, 1)} ms, p99 ${fixed(row.p99Ms, 1)} ms, ` +
     `loop delay p99 ${fixed(row.eventLoopDelayP99Ms, 1)} ms, other processes ${fixed(row.otherCpuCores, 2)} cores${errors}`
   );
 }
@@ -388,11 +393,12 @@ async function measureInProcess(
   service.send({ type: 'settle' });
   await service.next('settled', 120_000);
   const verification = await measureVerification(
-    { baseUrl: `http://127.0.0.1:${ready.port}`, appId: ready.appId, issuer: ready.tokenIssuer },
+    { baseUrl: `http://127.0.0.1:${ready.port}`, appId: ready.appId, adminToken: ready.adminToken, issuer: ready.tokenIssuer },
     tokens,
     { warmupSeconds: durations.verifyWarmupSeconds, windowSeconds: durations.verifyWindowSeconds },
   );
-  const { sync } = verification;
+  // The row's rate is the repeated tokens' (what a service mostly sees); the block above the table has all three.
+  const { repeated: sync } = verification;
   return {
     label: plan.label,
     route: '-',
@@ -447,10 +453,17 @@ function parseOptions(): Options {
       'fresh-db': { type: 'boolean', default: false },
       argon2: { type: 'string' },
       users: { type: 'string' },
-      only: { type: 'string' },
+      only: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
     },
   });
+  if (values.help) {
+    // The usage is this file's opening comment.
+    const usage = readFileSync(__filename, 'utf8').split('*/')[0].replace(/^\/\*\*\n?/, '').replace(/^ \* ?/gm, '');
+    console.log(usage.trimEnd());
+    process.exit(0);
+  }
   const users = values.users === undefined ? undefined : Number(values.users);
   if (users !== undefined && !(Number.isInteger(users) && users >= 1)) throw new UsageError('--users must be a positive integer');
   return {

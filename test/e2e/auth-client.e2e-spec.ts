@@ -24,6 +24,7 @@ import { TestService, decodeJwt, type TestApp } from '../support/test-service';
 import { b64, craftJwt, respelledSignature } from '../support/crafted-jwt';
 import { SessionRevoker } from '../../apps/auth/src/sessions/session-revoker';
 import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-keys.service';
+import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
@@ -48,9 +49,12 @@ describe('libs/auth-client in another service', () => {
     auth = await TestService.start();
     tenant = await auth.createApp();
     user = await auth.createUser(tenant.app, { username: 'downstream_user' });
+    const verifierToken = (await auth.nest.get(AdminTokensService).create(tenant.app.id, 'downstream', 'verifier')).token;
 
     @Module({
-      imports: [AuthClientModule.forRoot({ baseUrl: auth.baseUrl, revocationPollMs: 500, jwksMinRefetchMs: 0 })],
+      imports: [
+        AuthClientModule.forRoot({ baseUrl: auth.baseUrl, apps: [{ appId: tenant.app.id, token: verifierToken }], revocationPollMs: 500, jwksMinRefetchMs: 0 }),
+      ],
       controllers: [ProfileController],
     })
     class DownstreamModule {}
@@ -177,6 +181,7 @@ describe('libs/auth-client in another service', () => {
 
 describe('TokenVerifier: verifySync and verify on the same tokens', () => {
   const APP = 'app-of-the-tests';
+  const CREDENTIALS = [{ appId: APP, token: 'adm_verifier-of-the-tests' }];
   const ISSUER = 'im-auth';
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -211,7 +216,7 @@ describe('TokenVerifier: verifySync and verify on the same tokens', () => {
   beforeEach(async () => {
     service = new FakeAuthService();
     service.publish('k1', signing.publicKey);
-    verifier = new TokenVerifier({ baseUrl: 'http://auth.test', fetch: service.fetch, jwksMinRefetchMs: 60_000 });
+    verifier = new TokenVerifier({ baseUrl: 'http://auth.test', apps: CREDENTIALS, fetch: service.fetch, jwksMinRefetchMs: 60_000 });
     await verifier.start();
     verifier.stop();
   });
@@ -278,7 +283,7 @@ describe('TokenVerifier: verifySync and verify on the same tokens', () => {
     const revokedJti = randomUUID();
     const limited = new TokenVerifier({
       baseUrl: 'http://auth.test',
-      appIds: ['only-this-app'],
+      apps: [{ appId: 'only-this-app', token: 'adm_verifier-of-only-this-app' }],
       fetch: (async (url: string | URL | Request) =>
         String(url).includes('/token/revocations')
           ? Response.json({ code: 200, message: null, data: { cursor: 1, jtis: [revokedJti], expires: [now() + 3600] } })
@@ -300,7 +305,7 @@ describe('TokenVerifier: verifySync and verify on the same tokens', () => {
   it('falls back on a key not loaded yet: verifySync refuses it, verify fetches the JWKS and accepts', async () => {
     const rotated = keyPair();
     const token = craft({ ...header, kid: 'k2' }, claims(), rotated.privateKey);
-    const fallingBack = new TokenVerifier({ baseUrl: 'http://auth.test', fetch: service.fetch, jwksMinRefetchMs: 200 });
+    const fallingBack = new TokenVerifier({ baseUrl: 'http://auth.test', apps: CREDENTIALS, fetch: service.fetch, jwksMinRefetchMs: 200 });
     await fallingBack.start();
     fallingBack.stop();
     service.publish('k2', rotated.publicKey); // the auth service rotates
@@ -339,7 +344,7 @@ describe('TokenVerifier: verifySync and verify on the same tokens', () => {
   it('verifies each token against its own key when tokens of two keys alternate', async () => {
     const second = keyPair();
     service.publish('k2', second.publicKey);
-    const twoKeys = new TokenVerifier({ baseUrl: 'http://auth.test', fetch: service.fetch });
+    const twoKeys = new TokenVerifier({ baseUrl: 'http://auth.test', apps: CREDENTIALS, fetch: service.fetch });
     await twoKeys.start();
     twoKeys.stop();
     const one = craft(header, claims({ sub: '1' }));

@@ -58,6 +58,16 @@ describe('the CLI on DATABASE_URL', () => {
     expect(revoked.json).toEqual({ revoked: true });
     // The admin token is looked up on every call, so revocation is immediate.
     expectError(await service.call('GET', '/user/list', { appId: app.app_id, token: second.json.admin_token }), 401, 10008);
+
+    // A verifier token reads the app's revocation log, and is no admin anywhere else.
+    const verifier = await runCli(['admin-token', 'create', '--app', app.app_id, '--label', 'chat-service', '--scope', 'verifier'], env());
+    expect(verifier.json).toMatchObject({ app_id: app.app_id, scope: 'verifier' });
+    expect((await service.call('GET', '/token/revocations', { appId: app.app_id, token: verifier.json.admin_token })).body.code).toBe(200);
+    expectError(await service.call('GET', '/user/list', { appId: app.app_id, token: verifier.json.admin_token }), 401, 10008);
+    const listed = await runCli(['admin-token', 'list', '--app', app.app_id], env());
+    expect(listed.json.find((token: { id: string }) => token.id === verifier.json.id)).toMatchObject({ label: 'chat-service', scope: 'verifier' });
+    const bogus = await runCli(['admin-token', 'create', '--app', app.app_id, '--scope', 'root'], env());
+    expect({ code: bogus.code, stderr: bogus.stderr.trim() }).toEqual({ code: 2, stderr: 'error: --scope takes admin or verifier' });
   });
 
   it('generates and prints a password when none is given', async () => {
@@ -137,5 +147,23 @@ describe('npm start on the embedded database, with the CLI beside it', () => {
     const again = await postJson(running.baseUrl, '/token/user', { app_id: app.json.app_id }, { name: 'persisted', password: PASSWORD, device_guid: 'phone-1' });
     expect(again.body.code).toBe(200);
     expect(again.body.data.push_token).toBe(first.body.data.push_token);
+  });
+
+  it('rotates the keys beside it: the lone running service signs with the new key within two seconds', async () => {
+    // The embedded database cannot carry a NOTIFY from the CLI's connection to the service's (one
+    // PGlite session behind the socket); the service re-reads the keys every second instead.
+    const app = await runCli(['app', 'create', '--name', 'rotating-beside-npm-start'], env);
+    await runCli(['user', 'create', '--app', app.json.app_id, '--username', 'rotated', '--password', PASSWORD], env);
+    const kid = async () => {
+      const login = await postJson(running!.baseUrl, '/token/user', { app_id: app.json.app_id }, { name: 'rotated', password: PASSWORD });
+      return JSON.parse(Buffer.from(login.body.data.token.split('.')[0], 'base64url').toString()).kid as string;
+    };
+    const before = await kid();
+    const rotated = await runCli(['keys', 'rotate'], env);
+    expect(rotated.json.retired).toBe(before);
+    const started = Date.now();
+    while ((await kid()) !== rotated.json.kid && Date.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await kid()).toBe(rotated.json.kid);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

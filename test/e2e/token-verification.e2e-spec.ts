@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, sign, verify, TokenExpiredError } from 'jsonwebtoken';
 import { IsNull } from 'typeorm';
+import { Client } from 'pg';
 import { TestService, TEST_MASTER_KEY, decodeJwt, expectError, type TestApp } from '../support/test-service';
 import { runCli } from '../support/processes';
 import { b64, craftJwt, respelledSignature } from '../support/crafted-jwt';
@@ -19,10 +20,16 @@ import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-key
 import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.entity';
 import { RevocationLog } from '../../apps/auth/src/token/revocation-log';
 import { AccessTokenVerifier } from '../../apps/auth/src/token/access-token-verifier';
+import { SessionRevoker } from '../../apps/auth/src/sessions/session-revoker';
+import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls `condition` every 20 ms until it holds (the test's timeout bounds it). */
+const waitFor = async (condition: () => Promise<boolean>): Promise<void> => {
+  while (!(await condition())) await sleep(20);
+};
 
 describe('verifying tokens elsewhere', () => {
   let service: TestService;
@@ -33,12 +40,15 @@ describe('verifying tokens elsewhere', () => {
    */
   let other: TestService;
   let tenant: TestApp;
+  /** A verifier token of the tenant: what a service verifying its tokens holds. */
+  let verifierToken: string;
   let user: UserEntity;
 
   beforeAll(async () => {
     service = await TestService.start();
     other = await TestService.start();
     tenant = await service.createApp();
+    verifierToken = (await service.nest.get(AdminTokensService).create(tenant.app.id, 'a verifying service', 'verifier')).token;
     user = await service.createUser(tenant.app, { username: 'verified_user' });
   });
   afterAll(async () => {
@@ -54,8 +64,8 @@ describe('verifying tokens elsewhere', () => {
   const introspect = (token: unknown, as: TestApp = tenant, on: TestService = service) =>
     on.post('/token/introspect', { appId: as.app.id, token: as.adminToken, body: { token } });
   const jwks = (on: TestService = service) => on.call<{ keys: Array<JsonWebKey & { kid: string }> }>('GET', '/.well-known/jwks.json');
-  const revocations = (since?: number | string) =>
-    service.call('GET', since === undefined ? '/token/revocations' : `/token/revocations?since=${since}`);
+  const revocations = (since?: number | string, token = tenant.adminToken) =>
+    service.call('GET', since === undefined ? '/token/revocations' : `/token/revocations?since=${since}`, { appId: tenant.app.id, token });
   const activeKid = async () =>
     (await service.dataSource.getRepository(SigningKeyEntity).findOneByOrFail({ retiredAt: IsNull() })).kid;
 
@@ -63,7 +73,7 @@ describe('verifying tokens elsewhere', () => {
     it('answers the bare RFC 7517 document, cacheable, without app_id', async () => {
       const reply = await jwks();
       expect(reply.status).toBe(200);
-      expect(reply.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(reply.headers.get('cache-control')).toBe('public, max-age=60');
       expect(Object.keys(reply.body)).toEqual(['keys']);
       expect(reply.body.keys.length).toBeGreaterThanOrEqual(1);
       for (const key of reply.body.keys) {
@@ -302,6 +312,46 @@ describe('verifying tokens elsewhere', () => {
     });
   });
 
+  describe('POST /token/introspect for a verifying service', () => {
+    it('takes a verifier token, which no admin route takes, and refuses impersonation headers', async () => {
+      const token = await login();
+      const asVerifier = await service.post('/token/introspect', { appId: tenant.app.id, token: verifierToken, body: { token } });
+      expect(asVerifier.body.data).toMatchObject({ active: true, jti: decodeJwt(token).claims.jti });
+      expectError(await service.call('GET', '/user/list?page_num=1&page_size=1', { appId: tenant.app.id, token: verifierToken }), 401, 10008, 'access-token is unknown or revoked');
+
+      const other = await service.createApp();
+      expectError(await service.post('/token/introspect', { appId: tenant.app.id, token: other.adminToken, body: { token } }), 401, 10008, 'access-token belongs to another app');
+      expectError(
+        await service.post('/token/introspect', { appId: tenant.app.id, token: tenant.adminToken, headers: { user_id: String(user.id) }, body: { token } }),
+        400,
+        10002,
+        /user_id/,
+      );
+      const revokedVerifier = await service.nest.get(AdminTokensService).create(tenant.app.id, 'revoked at once', 'verifier');
+      await service.nest.get(AdminTokensService).revoke(revokedVerifier.id);
+      expectError(await service.post('/token/introspect', { appId: tenant.app.id, token: revokedVerifier.token, body: { token } }), 401, 10008, 'access-token is unknown or revoked');
+    });
+
+    it('checks the caller and the session in one statement', async () => {
+      const token = await login();
+      const revoked = await login();
+      await service.post('/token/revoke', { appId: tenant.app.id, token: revoked });
+      await introspect(token); // the app is cached by now
+      const statements = jest.spyOn(Client.prototype, 'query');
+      try {
+        for (const [candidate, active] of [[token, true], [revoked, false], ['garbage', false]] as const) {
+          statements.mockClear();
+          expect((await introspect(candidate)).body.data.active).toBe(active);
+          // The background refresh of the signing keys may run meanwhile: it is not the request's.
+          const texts = statements.mock.calls.map(([query]) => (typeof query === 'string' ? query : (query as { text: string }).text));
+          expect(texts.filter((text) => !text.includes('signing_key'))).toEqual([expect.stringMatching(/admin_token[\s\S]*session/)]);
+        }
+      } finally {
+        statements.mockRestore();
+      }
+    });
+  });
+
   describe('AccessTokenVerifier.check', () => {
     /** What the verifier answered before Rs256Jws: jsonwebtoken's decode and verify (the session check left out). */
     const jsonwebtokenVerdict = async (token: string, appId: string): Promise<string> => {
@@ -489,8 +539,17 @@ describe('verifying tokens elsewhere', () => {
       expect((await service.post('/token/revoke', { appId: tenant.app.id, token })).body.data).toBe(true);
       return decodeJwt(token).claims.jti as string;
     };
+    // Without parameters (the simple query protocol): on the embedded database, an extended-protocol
+    // statement sent while another connection's transaction is open can be bound to that one's.
+    const insertRevocations = (count: number, expiresIn = '1 hour', appId = tenant.app.id): Promise<Array<{ jti: string }>> => {
+      if (!/^[\w-]+$/.test(appId) || !/^-?\d+ \w+$/.test(expiresIn) || !Number.isInteger(count)) throw new Error('not a test value');
+      return service.dataSource.query(
+        `INSERT INTO revocation (app_id, jti, expires_at)
+         SELECT '${appId}', gen_random_uuid(), now() + interval '${expiresIn}' FROM generate_series(1, ${count}) RETURNING jti`,
+      );
+    };
 
-    it('needs no app_id and no token, and pages through the log by cursor', async () => {
+    it("pages through the app's log by cursor, for an admin or a verifier token of the app", async () => {
       const start = (await revocations()).body.data.cursor as number;
       const jtis = [await revokeOne(), await revokeOne(), await revokeOne()];
 
@@ -499,35 +558,62 @@ describe('verifying tokens elsewhere', () => {
       expect(reply.headers.get('cache-control')).toBe('no-store');
       const mine = (reply.body.data.jtis as string[]).filter((jti) => jtis.includes(jti));
       expect(mine).toEqual(jtis);
+      const asVerifier = await revocations(start, verifierToken);
+      expect(asVerifier.body.data).toEqual(reply.body.data);
 
       const after = await revocations(reply.body.data.cursor);
       expect(after.body.data.jtis).not.toContain(jtis[2]);
       expect(after.body.data.cursor).toBeGreaterThanOrEqual(reply.body.data.cursor);
 
       const log = service.nest.get(RevocationLog);
-      const first = await log.since(start, 1);
+      const first = await log.since(tenant.adminToken, tenant.app.id, start, 1);
       expect(first.jtis).toHaveLength(1);
-      const rest = await log.since(first.cursor);
+      const rest = await log.since(tenant.adminToken, tenant.app.id, first.cursor);
       expect([...first.jtis, ...rest.jtis].filter((jti) => jtis.includes(jti))).toEqual(jtis);
     });
 
+    it("lists only the caller's app, and refuses anyone who is not an admin or verifier of it", async () => {
+      const other = await service.createApp();
+      const [{ jti: othersJti }] = await insertRevocations(1, '1 hour', other.app.id);
+      const mine = await revokeOne();
+      expect((await revocations()).body.data.jtis).toContain(mine);
+      expect((await revocations()).body.data.jtis).not.toContain(othersJti);
+      const asOther = await service.call('GET', '/token/revocations', { appId: other.app.id, token: other.adminToken });
+      expect(asOther.body.data.jtis).toEqual([othersJti]);
+
+      const poll = (headers: { appId?: string; token?: string; headers?: Record<string, string> }) =>
+        service.call('GET', '/token/revocations', { appId: tenant.app.id, ...headers });
+      expectError(await poll({ token: undefined }), 401, 10003);
+      expectError(await poll({ token: other.adminToken }), 401, 10008, 'access-token belongs to another app');
+      expectError(await poll({ token: `adm_${'x'.repeat(43)}` }), 401, 10008, 'access-token is unknown or revoked');
+      expectError(await poll({ token: await login() }), 403, 10010);
+      expectError(await poll({ token: tenant.adminToken, headers: { user_id: String(user.id) } }), 400, 10002, /user_id/);
+      expectError(await service.call('GET', '/token/revocations', { token: tenant.adminToken }), 400, 10002, /app_id/);
+    });
+
     if (process.env.TEST_DATABASE_KIND === 'server') {
-      it('never skips a revocation whose transaction commits after a later one', async () => {
+      it("never skips a revocation that commits late, and never waits for one: an app's revocations are logged one at a time", async () => {
         const start = (await revocations()).body.data.cursor as number;
+        const [early, late] = [decodeJwt(await login()).claims.jti as string, decodeJwt(await login()).claims.jti as string];
+        const revoker = service.nest.get(SessionRevoker);
+        // The first revocation holds its transaction open, and with it the app's log lock.
         const slow = service.dataSource.createQueryRunner();
         await slow.connect();
         await slow.startTransaction();
-        const [{ jti: early }] = await slow.query(
-          `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
-        );
-        const [{ jti: late }] = await service.dataSource.query(
-          `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
-        );
-        const poll = revocations(start);
-        await sleep(500);
+        expect(await revoker.revoke({ appId: tenant.app.id, jti: early }, slow.manager)).toBe(1);
+        // The second waits for that lock: it cannot take a later position and commit first.
+        let lateDone = false;
+        const lateRevocation = revoker.revoke({ appId: tenant.app.id, jti: late }).then((count) => ((lateDone = true), count));
+        await waitFor(async () => (await service.dataSource.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).length === 1);
+        // A poll meanwhile takes no lock: it answers at once, with neither.
+        const during = (await revocations(start)).body.data.jtis as string[];
+        expect(during.filter((jti) => jti === early || jti === late)).toEqual([]);
+        expect(lateDone).toBe(false);
+
         await slow.commitTransaction();
         await slow.release();
-        const jtis = (await poll).body.data.jtis as string[];
+        expect(await lateRevocation).toBe(1);
+        const jtis = (await revocations(start)).body.data.jtis as string[];
         expect(jtis.filter((jti) => jti === early || jti === late)).toEqual([early, late]);
       });
     } else {
@@ -539,15 +625,13 @@ describe('verifying tokens elsewhere', () => {
         await slow.connect();
         await slow.startTransaction();
         const [{ jti: early }] = await slow.query(
-          `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
+          `INSERT INTO revocation (app_id, jti, expires_at) VALUES ('${tenant.app.id}', gen_random_uuid(), now() + interval '1 hour') RETURNING jti`,
         );
         let lateDone = false;
-        const lateInsert = service.dataSource
-          .query(`INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() + interval '1 hour') RETURNING jti`)
-          .then((rows: Array<{ jti: string }>) => {
-            lateDone = true;
-            return rows[0].jti;
-          });
+        const lateInsert = insertRevocations(1).then((rows) => {
+          lateDone = true;
+          return rows[0].jti;
+        });
         await sleep(300);
         expect(lateDone).toBe(false);
         await slow.commitTransaction();
@@ -560,9 +644,7 @@ describe('verifying tokens elsewhere', () => {
 
     it('answers at most 1000 jtis a call; the next call continues from the cursor', async () => {
       const start = (await revocations()).body.data.cursor as number;
-      await service.dataSource.query(
-        `INSERT INTO revocation (jti, expires_at) SELECT gen_random_uuid(), now() + interval '1 hour' FROM generate_series(1, 1001)`,
-      );
+      await insertRevocations(1001);
       const full = (await revocations(start)).body.data;
       expect(full.jtis).toHaveLength(1000);
       const next = (await revocations(full.cursor)).body.data;
@@ -572,9 +654,7 @@ describe('verifying tokens elsewhere', () => {
 
     it('leaves out revocations of expired tokens, and purges them', async () => {
       const start = (await revocations()).body.data.cursor as number;
-      const [{ jti }] = await service.dataSource.query(
-        `INSERT INTO revocation (jti, expires_at) VALUES (gen_random_uuid(), now() - interval '1 second') RETURNING jti`,
-      );
+      const [{ jti }] = await insertRevocations(1, '-1 second');
       expect((await revocations(start)).body.data.jtis).not.toContain(jti);
       expect(await service.nest.get(RevocationLog).purge()).toBeGreaterThanOrEqual(1);
       expect(await service.dataSource.query('SELECT 1 FROM revocation WHERE jti = $1', [jti])).toHaveLength(0);

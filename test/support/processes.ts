@@ -82,13 +82,13 @@ export interface StartProcessOptions {
   stdout?: 'read' | 'unread';
 }
 
-/** Starts `apps/auth/src/main.ts` and waits until it listens. */
+/** Starts `apps/auth/src/main.ts` and waits until it listens (on env.PORT when given: to start it again where it was). */
 export async function startServiceProcess(
   env: Record<string, string | undefined>,
   options: number | StartProcessOptions = {},
 ): Promise<RunningService> {
   const { timeoutMs = 60_000, stdout = 'read' } = typeof options === 'number' ? { timeoutMs: options } : options;
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...TS_NODE, 'apps/auth/src/main.ts'], {
     cwd: ROOT,

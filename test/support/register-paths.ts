@@ -9,6 +9,7 @@ register({
     '@app/config': ['libs/config/src'],
     '@app/contract': ['libs/contract/src'],
     '@app/persistence': ['libs/persistence/src'],
+    '@app/jwt': ['libs/jwt/src'],
     '@app/auth-client': ['libs/auth-client/src'],
   },
 });

@@ -1,7 +1,8 @@
 /**
  * The benchmark's verdicts: a share of the hash-only line is only as good as the line, so a line
  * that was busy, or that moved between the start and the end of the run, marks the targets that
- * read it as skewed instead of letting them pass or fail on a machine that changed speed.
+ * read it as skewed instead of letting them pass or fail on a machine that changed speed. The
+ * token-verification targets are ratios to another figure of the same run.
  */
 import { checkTargets, lineAgainLine, noiseLines, type RowResult } from '../../bench/report';
 import type { HashOnlyLine } from '../../bench/protocol';
@@ -79,5 +80,28 @@ describe('the benchmark report', () => {
   it('adds the two idle database round trips to the c=1 verdict', () => {
     const [, atOne] = shareTargets(checkTargets(rows, line(170), { roundTrip: { backToBackMs: 0.1, afterIdleMs: 0.45, idleMs: 10 } }));
     expect(atOne.detail).toBe('p50 13.0 ms vs median verification 10.0 ms (+3.0 ms); its two database round trips after idle alone take 0.9 ms');
+  });
+
+  it('judges the auth client against crypto.verify, and introspection against the pipeline row, of the same run', () => {
+    const rate = (perCoreSec: number) => ({ perSec: perCoreSec, perCoreSec, cpuUsEach: 1e6 / perCoreSec, count: 1000 });
+    const verification = (cold: number, repeated: number) => ({
+      ...row(1, repeated, NaN),
+      kind: 'auth-client' as const,
+      verification: { tokens: 16, warmupSeconds: 1, windowSeconds: 6, sliceMs: 20, raw: rate(40_000), cold: rate(cold), repeated: rate(repeated), rejected: {}, otherCpuCores: 0 },
+    });
+    const http = (kind: 'pipeline' | 'introspection', perSec: number) => ({ ...row(16, perSec, 5), kind, cpuMsPerRequest: 1000 / perSec });
+    const verdicts = (extra: RowResult[]) =>
+      checkTargets(extra, line(170))
+        .filter((check) => /auth-client|introspect/.test(check.target))
+        .map((check) => [check.target, check.met]);
+
+    expect(verdicts([verification(36_000, 400_000), http('pipeline', 4000), http('introspection', 2800)])).toEqual([
+      ['auth-client, repeated tokens ≥ 10 × crypto.verify (per core, same window)', true],
+      ['auth-client, new tokens ≥ 90% of crypto.verify (per core, same window)', true],
+      ['POST /token/introspect ≥ 70% of the pipeline row', true],
+    ]);
+    expect(verdicts([verification(35_900, 399_000), http('pipeline', 4000), http('introspection', 2790)]).map(([, met]) => met)).toEqual([false, false, false]);
+    // Without the pipeline row in the run there is nothing to compare introspection with.
+    expect(verdicts([http('introspection', 2800)])).toEqual([]);
   });
 });

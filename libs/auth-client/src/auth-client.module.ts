@@ -1,25 +1,9 @@
-import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, HttpException, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { TokenRejected, TokenVerifier, UnknownSigningKey, type AuthClientOptions, type VerifiedPrincipal } from './token-verifier';
-
-export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
-
-/** Owns the verifier's life: loads keys and revocations at start, stops polling at shutdown. */
-@Injectable()
-export class AuthClient implements OnModuleInit, OnApplicationShutdown {
-  readonly verifier: TokenVerifier;
-
-  constructor(@Inject(AUTH_CLIENT_OPTIONS) options: AuthClientOptions) {
-    this.verifier = new TokenVerifier(options);
-  }
-
-  onModuleInit(): Promise<void> {
-    return this.verifier.start();
-  }
-
-  onApplicationShutdown(): void {
-    this.verifier.stop();
-  }
-}
+import { CanActivate, createParamDecorator, DynamicModule, ExecutionContext, HttpException, Injectable, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ErrorCatalogue, errorEnvelope, type ErrorDefinition } from '@app/contract';
+import { RevocationsStale, TokenRejected, UnknownSigningKey, type AuthClientOptions, type VerifiedPrincipal } from './token-verifier';
+import { AUTH_CLIENT_OPTIONS, AuthClient } from './auth-client';
+import { AuthClientHealthIndicator } from './auth-client.health';
 
 interface RequestWithPrincipal {
   headers: Record<string, string | string[] | undefined>;
@@ -28,11 +12,13 @@ interface RequestWithPrincipal {
 
 /**
  * Lets only requests with a valid `access-token` of the auth service through, and hands the
- * principal to handlers through `@AuthPrincipal()`. Refusals use the platform's envelope:
- * 10003 without a token, 10008 with an unusable one.
+ * principal to handlers through `@AuthPrincipal()`. Refusals are the auth service's own, from its
+ * error catalogue, in its envelope: 10003 without a token, 10002 without `app_id`, 10008 with a
+ * token this service must not accept (the message says why).
  *
- * A token of a loaded key is decided synchronously (`verifySync`: no promise, no extra turn of
- * the event loop); only a token naming a key not loaded yet waits for the JWKS (`verify`).
+ * A token seen before, or of a loaded key, is decided synchronously (`verifySync`: no promise, no
+ * extra turn of the event loop); only a token naming a key not loaded yet (the JWKS is fetched),
+ * or of an app whose revocation log is stale (introspected, if so configured), waits (`verify`).
  */
 @Injectable()
 export class AuthClientGuard implements CanActivate {
@@ -42,18 +28,18 @@ export class AuthClientGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const token = request.headers['access-token'];
     const appId = request.headers['app_id'];
-    if (typeof token !== 'string' || token === '') throw refusal(401, 10003, 'access-token is missing from the header');
-    if (typeof appId !== 'string' || appId === '') throw refusal(400, 10002, 'app_id header is required');
+    if (typeof token !== 'string' || token === '') throw refusal(ErrorCatalogue.ACCESS_TOKEN_MISSING);
+    if (typeof appId !== 'string' || appId === '') throw refusal(ErrorCatalogue.BAD_PARAMETER, 'app_id header is required');
     try {
       request.authPrincipal = this.client.verifier.verifySync(token, appId);
       return true;
     } catch (error) {
-      if (error instanceof UnknownSigningKey) return this.verifyAfterKeyFetch(request, token, appId);
+      if (error instanceof UnknownSigningKey || error instanceof RevocationsStale) return this.verifyAsync(request, token, appId);
       throw asRefusal(error);
     }
   }
 
-  private async verifyAfterKeyFetch(request: RequestWithPrincipal, token: string, appId: string): Promise<boolean> {
+  private async verifyAsync(request: RequestWithPrincipal, token: string, appId: string): Promise<boolean> {
     try {
       request.authPrincipal = await this.client.verifier.verify(token, appId);
       return true;
@@ -63,13 +49,13 @@ export class AuthClientGuard implements CanActivate {
   }
 }
 
-/** A TokenRejected as the 401 reply it calls for; anything else (the JWKS unreachable, a bug) as it is. */
+/** A TokenRejected as the reply it calls for; anything else (a bug) as it is. */
 function asRefusal(error: unknown): unknown {
-  return error instanceof TokenRejected ? refusal(401, error.code, error.message) : error;
+  return error instanceof TokenRejected ? refusal(ErrorCatalogue.ACCESS_TOKEN_INVALID, error.message) : error;
 }
 
-function refusal(status: number, code: number, message: string): HttpException {
-  return new HttpException({ code, message, data: null }, status);
+function refusal(definition: ErrorDefinition, message = definition.message): HttpException {
+  return new HttpException(errorEnvelope(definition.code, message), definition.status);
 }
 
 export const AuthPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): VerifiedPrincipal => {
@@ -85,8 +71,9 @@ export class AuthClientModule {
     return {
       module: AuthClientModule,
       global: true,
-      providers: [{ provide: AUTH_CLIENT_OPTIONS, useValue: options }, AuthClient, AuthClientGuard],
-      exports: [AuthClient, AuthClientGuard],
+      imports: [TerminusModule],
+      providers: [{ provide: AUTH_CLIENT_OPTIONS, useValue: options }, AuthClient, AuthClientGuard, AuthClientHealthIndicator],
+      exports: [AuthClient, AuthClientGuard, AuthClientHealthIndicator],
     };
   }
 }

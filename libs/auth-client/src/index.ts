@@ -1,3 +1,4 @@
 export * from './token-verifier';
-export * from './rs256-jws';
+export * from './auth-client';
 export * from './auth-client.module';
+export * from './auth-client.health';

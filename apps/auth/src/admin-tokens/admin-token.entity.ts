@@ -2,6 +2,8 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import type { Relation } from 'typeorm';
 import { AppEntity } from '../apps/app.entity';
 
+export type AdminTokenScope = 'admin' | 'verifier';
+
 /** An operator's token for one app. Only its SHA-256 is stored: a database leak yields no usable token. */
 @Entity({ name: 'admin_token' })
 @Unique('admin_token_hash_unique', ['tokenHash'])
@@ -24,6 +26,10 @@ export class AdminTokenEntity {
 
   @Column({ type: 'text', nullable: true })
   label!: string | null;
+
+  /** `admin`: every admin route; `verifier`: only the revocation log and introspection (admin-tokens.service.ts). */
+  @Column({ type: 'varchar', length: 16, default: 'admin' })
+  scope!: AdminTokenScope;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -52,7 +52,7 @@ export class CallerGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const access =
       this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]) ?? 'admin';
-    if (access === 'none') return true;
+    if (access === 'none' || access === 'verifier') return true;
     const request = context.switchToHttp().getRequest<ResolvedRequest>();
     const app = request.tenant!;
     const { groupId, userId } = request.impersonation ?? {};

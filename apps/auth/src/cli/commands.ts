@@ -38,14 +38,22 @@ export const USAGE = `Usage: npm run cli -- <command> [options]
         One JSON object a line: {"username"?, "mobile"?, "email"?, "password_hash"} with a bcrypt
         ($2a$/$2b$/$2y$) or argon2id hash, re-hashed to argon2id at the user's first login. Each
         line succeeds or fails on its own: {"imported": N, "failed": [{"line": K, "reason": ...}]}
-  admin-token create --app APP_ID [--label LABEL]
+  admin-token create --app APP_ID [--label LABEL] [--scope admin|verifier]
+        A verifier token only reads the app's revocation log and introspects tokens: give it, not
+        an admin token, to a service that verifies tokens (libs/auth-client).
   admin-token list --app APP_ID
   admin-token revoke (--token TOKEN | --id ID)
   keys rotate
         Retires the active signing key and makes a new one: {"kid": NEW, "retired": OLD}. Tokens
-        signed with the old key verify until they expire; running instances switch within 30 s.
+        signed with the old key verify until they expire; running instances switch within a second
+        or two (30 s where they cannot be notified).
+  keys revoke KID
+        For a leaked key: it stops verifying and leaves the JWKS at once (a new key takes over when
+        it was the active one), and every session it may have signed is revoked:
+        {"kid", "revoked_at", "replaced_by", "sessions_revoked"}. Services verifying locally stop
+        accepting it when they next fetch the JWKS (within its one-minute max-age).
   keys list
-        Every signing key, oldest first: kid, created_at, retired_at, active.
+        Every signing key, oldest first: kid, created_at, retired_at, revoked_at, active.
 
 Without DATABASE_URL the CLI uses the embedded database in DATA_DIR, through the running service
 when \`npm start\` is up.`;
@@ -155,17 +163,19 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'admin-token create': async (context, args) => {
-    const { values } = parse(args, { app: { type: 'string' }, label: { type: 'string' } });
+    const { values } = parse(args, { app: { type: 'string' }, label: { type: 'string' }, scope: { type: 'string', default: 'admin' } });
     const app = await findApp(context, required(values.app, '--app'));
-    const issued = await context.get(AdminTokensService).create(app.id, values.label);
-    return { app_id: app.id, id: issued.id, admin_token: issued.token };
+    const scope = values.scope;
+    if (scope !== 'admin' && scope !== 'verifier') throw new UsageError('--scope takes admin or verifier');
+    const issued = await context.get(AdminTokensService).create(app.id, values.label, scope);
+    return { app_id: app.id, id: issued.id, scope, admin_token: issued.token };
   },
 
   'admin-token list': async (context, args) => {
     const { values } = parse(args, { app: { type: 'string' } });
     const app = await findApp(context, required(values.app, '--app'));
     const tokens = await context.get(AdminTokensService).list(app.id);
-    return tokens.map((token) => ({ id: token.id, label: token.label, created_at: token.createdAt, revoked_at: token.revokedAt }));
+    return tokens.map((token) => ({ id: token.id, label: token.label, scope: token.scope, created_at: token.createdAt, revoked_at: token.revokedAt }));
   },
 
   'admin-token revoke': async (context, args) => {
@@ -178,6 +188,14 @@ export const COMMANDS: Record<string, Command> = {
   'keys rotate': async (context, args) => {
     parse(args, {});
     return context.get(SigningKeysService).rotate();
+  },
+
+  'keys revoke': async (context, args) => {
+    const { positionals } = parse(args, {}, { positionals: true });
+    if (positionals.length !== 1) throw new UsageError('keys revoke takes one KID (npm run cli -- keys list shows them)');
+    const revoked = await context.get(SigningKeysService).revoke(positionals[0]);
+    if (!revoked) throw new UsageError(`No signing key ${positionals[0]}`);
+    return revoked;
   },
 
   'keys list': async (context, args) => {
@@ -276,9 +294,9 @@ async function findApp(context: INestApplicationContext, appId: string): Promise
   return app;
 }
 
-function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+function parse<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, { positionals = false } = {}) {
   try {
-    return parseArgs({ args, options, strict: true as const, allowPositionals: false as const });
+    return parseArgs({ args, options, strict: true as const, allowPositionals: positionals });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -10,9 +10,12 @@ import { SetMetadata } from '@nestjs/common';
  *   unless an impersonation header is sent too.
  * - `user`: a user's own endpoints: a user token acts as its user; an admin token, or the token of
  *   a group owner or admin, acts for the user named by the `user_id` header.
+ * - `verifier`: an admin or verifier token of the app, checked by the route itself in the statement
+ *   that does its work (one round trip: introspection, the revocation log), so the CallerGuard
+ *   leaves it alone; the route takes it with `@VerifierCredential()`.
  * - `none`: no app and no caller (health, docs).
  */
-export type RouteAccess = 'anonymous' | 'admin' | 'admin-or-open' | 'user' | 'none';
+export type RouteAccess = 'anonymous' | 'admin' | 'admin-or-open' | 'user' | 'verifier' | 'none';
 
 export const ROUTE_ACCESS = 'route-access';
 

@@ -27,4 +27,8 @@ export class SigningKeyEntity {
 
   @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
   retiredAt!: Date | null;
+
+  /** Set by `keys revoke` (a leaked key): retired too, and from then on neither verifies nor is published. */
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
 }

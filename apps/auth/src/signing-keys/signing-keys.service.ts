@@ -8,18 +8,24 @@
  * with it may still be valid: for the longest token lifetime of any app, plus a margin that covers
  * the instances still signing with it until their next refresh (`RETIRED_KEY_MARGIN_SECONDS`).
  *
- * Every instance re-reads the keys in the background (`REFRESH_INTERVAL_MS`), so a rotation made
- * by another instance or the CLI reaches its signing within that interval; a token with an unknown
- * `kid` triggers a reload at once (rate-limited).
+ * Revocation (`revoke()`, `npm run cli -- keys revoke KID`) is for a leaked key: it retires the key
+ * (rotating first when it is the active one), marks it revoked, which takes it out of verification
+ * and the JWKS, and revokes every session it may have signed, in one transaction.
+ *
+ * Both announce the change with NOTIFY on `KEY_CHANGES_CHANNEL` when they commit; every instance
+ * re-reads the keys when told (signing-key-follower.ts), and in the background every
+ * `REFRESH_INTERVAL_MS` anyway, for a notification it missed; a token with an unknown `kid`
+ * triggers a reload at once (rate-limited).
  */
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { IsNull, Repository } from 'typeorm';
+import { IsNull, Repository, type EntityManager } from 'typeorm';
 import { uniqueViolation } from '@app/persistence';
 import { SigningKeyEntity } from './signing-key.entity';
 import { SecretBox } from '../crypto/secret-box';
+import { SessionRevoker } from '../sessions/session-revoker';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 export const SIGNING_ALGORITHM = 'RS256';
@@ -29,8 +35,16 @@ export const SIGNING_ALGORITHM = 'RS256';
  * has just made verifies here within a second.
  */
 const RELOAD_INTERVAL_MS = 1_000;
-/** How often every instance re-reads the keys, to pick up a rotation made elsewhere. */
+/** How often every instance re-reads the keys anyway, should it have missed a change's notification. */
 export const REFRESH_INTERVAL_MS = 30_000;
+/** The NOTIFY channel of rotations and revocations; the payload is the kid that changed. */
+export const KEY_CHANGES_CHANNEL = 'signing_key_changes';
+/**
+ * A key's sessions, for `revoke()`, are those issued from its creation until it stopped signing,
+ * widened on both sides by this: other instances sign with a key until they hear of a rotation
+ * (at once, or at their next 30 s refresh), and issue times come from each instance's clock.
+ */
+const SIGNING_LAG_SECONDS = 60;
 /**
  * Added to the longest token lifetime when deciding how long a retired key still verifies: other
  * instances sign with a retired key until their next refresh (30 s), and clocks drift.
@@ -64,15 +78,29 @@ export interface SigningKeySummary {
   kid: string;
   created_at: Date;
   retired_at: Date | null;
+  revoked_at: Date | null;
   active: boolean;
 }
 
-/** The active key and every retired key whose tokens may still be unexpired. */
+export interface RevokedKey {
+  kid: string;
+  /** When it was revoked (earlier, when it already was). */
+  revoked_at: Date;
+  /** The key made active in its place when it was the active one, else null. */
+  replaced_by: string | null;
+  /** Live sessions revoked with it (0 when it already was revoked). */
+  sessions_revoked: number;
+}
+
+type NewSigningKey = Pick<SigningKeyEntity, 'kid' | 'algorithm' | 'publicKey' | 'privateKeySealed' | 'retiredAt' | 'revokedAt'>;
+
+/** The active key and every retired key whose tokens may still be unexpired; never a revoked one. */
 const LIVE_KEYS = `
   SELECT kid, public_key, private_key_sealed, retired_at
     FROM signing_key
-   WHERE retired_at IS NULL
-      OR retired_at > now() - make_interval(secs => $1 + (SELECT COALESCE(MAX(token_ttl_seconds), 0) FROM app))
+   WHERE revoked_at IS NULL
+     AND (retired_at IS NULL
+          OR retired_at > now() - make_interval(secs => $1 + (SELECT COALESCE(MAX(token_ttl_seconds), 0) FROM app)))
    ORDER BY created_at`;
 
 @Injectable()
@@ -81,12 +109,14 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private active: ActiveSigningKey | undefined;
   private verificationKeys = new Map<string, KeyObject>();
   private lastReload = 0;
+  private lastUnknownKidReload = 0;
   private reloading: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectRepository(SigningKeyEntity) private readonly keys: Repository<SigningKeyEntity>,
     private readonly secretBox: SecretBox,
+    private readonly sessions: SessionRevoker,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -112,10 +142,14 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return this.verificationKeys.get(kid);
   }
 
-  /** The public key for a `kid`, reloading (at most once a second) when it is unknown. */
+  /**
+   * The public key for a `kid`, reloading (at most once a second) when it is unknown. Its own clock:
+   * the follower's re-reads (every second on the embedded database) must not hold it off.
+   */
   async verificationKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.verificationKeys.get(kid);
-    if (known || Date.now() - this.lastReload < RELOAD_INTERVAL_MS) return known;
+    if (known || Date.now() - this.lastUnknownKidReload < RELOAD_INTERVAL_MS) return known;
+    this.lastUnknownKidReload = Date.now();
     await this.refresh();
     return this.verificationKeys.get(kid);
   }
@@ -159,31 +193,90 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   /**
    * Retires the active key and makes a new one active, in one transaction. The table lock makes
    * concurrent rotations take turns (each retires the key the previous one made) instead of one
-   * failing on the one-active index. Other instances pick the new key up at their next refresh.
+   * failing on the one-active index. Other instances hear of it when it commits (NOTIFY) and sign
+   * with the new key from then on.
    */
   async rotate(): Promise<RotatedKeys> {
     const fresh = await this.generateKey();
     const retired = await this.keys.manager.transaction(async (manager) => {
       await manager.query('LOCK TABLE signing_key IN SHARE ROW EXCLUSIVE MODE');
-      // An UPDATE answers [rows, affected count].
-      const [rows]: [Array<{ kid: string }>, number] = await manager.query(
-        'UPDATE signing_key SET retired_at = now() WHERE retired_at IS NULL RETURNING kid',
-      );
-      await manager.insert(SigningKeyEntity, fresh);
-      return rows[0]?.kid ?? null;
+      return this.replaceActive(manager, fresh);
     });
     this.logger.log(`Rotated the signing key: ${fresh.kid} is active${retired ? `, ${retired} retired` : ''}`);
-    // A reload in flight may have read the table before the commit: wait it out (its own caller
-    // hears of its failure), then read again.
-    await this.reloading?.then(undefined, () => undefined);
-    await this.refresh();
+    await this.reloadAfterCommit();
     return { kid: fresh.kid, retired };
   }
 
-  /** Every key ever made, oldest first (retired keys stay in the table for the record). */
+  /**
+   * Revokes a key (a leaked one): when it is the active key, a new one takes its place first; then
+   * the key is marked revoked (it stops verifying and leaves the JWKS) and every live session it
+   * may have signed is revoked, in one transaction. Null when there is no such key. Revoking a
+   * revoked key changes nothing.
+   */
+  async revoke(kid: string): Promise<RevokedKey | null> {
+    const replacement = await this.generateKey(); // needed only if `kid` is active; made outside the lock
+    const revoked = await this.keys.manager.transaction(async (manager): Promise<RevokedKey | null> => {
+      await manager.query('LOCK TABLE signing_key IN SHARE ROW EXCLUSIVE MODE');
+      const [key]: Array<{ created_at: Date; retired_at: Date | null; revoked_at: Date | null }> = await manager.query(
+        'SELECT created_at, retired_at, revoked_at FROM signing_key WHERE kid = $1',
+        [kid],
+      );
+      if (!key) return null;
+      if (key.revoked_at) return { kid, revoked_at: key.revoked_at, replaced_by: null, sessions_revoked: 0 };
+      const replacedBy = key.retired_at === null ? (await this.replaceActive(manager, replacement), replacement.kid) : null;
+      const [[marked]]: [Array<{ revoked_at: Date; retired_at: Date }>, number] = await manager.query(
+        'UPDATE signing_key SET revoked_at = now() WHERE kid = $1 RETURNING revoked_at, retired_at',
+        [kid],
+      );
+      const lag = SIGNING_LAG_SECONDS * 1000;
+      const sessionsRevoked = await this.sessions.revokeIssuedBetween(
+        new Date(key.created_at.getTime() - lag),
+        new Date(marked.retired_at.getTime() + lag),
+        manager,
+      );
+      await this.announce(manager, kid);
+      return { kid, revoked_at: marked.revoked_at, replaced_by: replacedBy, sessions_revoked: sessionsRevoked };
+    });
+    if (revoked) {
+      const replaced = revoked.replaced_by ? `; ${revoked.replaced_by} is active` : '';
+      this.logger.warn(`Revoked the signing key ${kid} and ${revoked.sessions_revoked} sessions${replaced}`);
+    }
+    await this.reloadAfterCommit();
+    return revoked;
+  }
+
+  /** Every key ever made, oldest first (retired and revoked keys stay in the table for the record). */
   async list(): Promise<SigningKeySummary[]> {
-    const rows = await this.keys.find({ select: { kid: true, createdAt: true, retiredAt: true }, order: { createdAt: 'ASC' } });
-    return rows.map((row) => ({ kid: row.kid, created_at: row.createdAt, retired_at: row.retiredAt, active: row.retiredAt === null }));
+    const rows = await this.keys.find({ select: { kid: true, createdAt: true, retiredAt: true, revokedAt: true }, order: { createdAt: 'ASC' } });
+    return rows.map((row) => ({
+      kid: row.kid,
+      created_at: row.createdAt,
+      retired_at: row.retiredAt,
+      revoked_at: row.revokedAt,
+      active: row.retiredAt === null,
+    }));
+  }
+
+  /** Retires the active key, makes `fresh` the active one and announces it (in the caller's locked transaction); the retired kid. */
+  private async replaceActive(manager: EntityManager, fresh: NewSigningKey): Promise<string | null> {
+    // An UPDATE answers [rows, affected count].
+    const [rows]: [Array<{ kid: string }>, number] = await manager.query(
+      'UPDATE signing_key SET retired_at = now() WHERE retired_at IS NULL RETURNING kid',
+    );
+    await manager.insert(SigningKeyEntity, fresh);
+    await this.announce(manager, fresh.kid);
+    return rows[0]?.kid ?? null;
+  }
+
+  /** NOTIFY, delivered to every listening instance when the transaction commits (and never if it does not). */
+  private async announce(manager: EntityManager, kid: string): Promise<void> {
+    await manager.query('SELECT pg_notify($1, $2)', [KEY_CHANGES_CHANNEL, kid]);
+  }
+
+  /** After a change committed here: a reload in flight may have read the table before the commit, so wait it out (its own caller hears of its failure), then read again. */
+  private async reloadAfterCommit(): Promise<void> {
+    await this.reloading?.then(undefined, () => undefined);
+    await this.refresh();
   }
 
   private async createFirstKey(): Promise<void> {
@@ -196,7 +289,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async generateKey(): Promise<Pick<SigningKeyEntity, 'kid' | 'algorithm' | 'publicKey' | 'privateKeySealed' | 'retiredAt'>> {
+  private async generateKey(): Promise<NewSigningKey> {
     const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
       modulusLength: 2048,
       publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -208,6 +301,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       publicKey,
       privateKeySealed: this.secretBox.seal(privateKey),
       retiredAt: null,
+      revokedAt: null,
     };
   }
 }

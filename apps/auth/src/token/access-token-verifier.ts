@@ -2,8 +2,9 @@
  * Verifies a user access token we issued: signature by a known key (by `kid`, retired keys
  * included while their tokens may live), issuer, expiry, that it is an access token (not a store
  * token), the app it was issued for, and its session not revoked. `verify()`, for the routes that
- * accept a token, refuses with 10008 and a message that says which check failed; `check()`, for
- * introspection, returns that reason instead of throwing.
+ * accept a token, refuses with 10008 and a message that says which check failed; `checkSigned()`
+ * makes every check but the session's and returns the reason instead of throwing, for
+ * introspection, which asks about the session in its own statement (token/introspection.ts).
  *
  * Expiry is checked last and answered apart: a token that would be valid but for its `exp` is one
  * the platform's client SDK may replace by logging in again, so `verify()` answers it with 402 (the
@@ -11,11 +12,13 @@
  * banned user; another app's; unknown key) is still the refusal 10008, which the SDK does not
  * answer with a silent login.
  *
- * The signature and the token's shape are checked by libs/auth-client's Rs256Jws, the code other
+ * The signature and the token's shape are checked by libs/jwt's Rs256Jws, the code other
  * services verify our tokens with: strict (RS256 only, canonical base64url), and several times
- * cheaper than jsonwebtoken around the same RSA verification. The claims are then checked as
- * jsonwebtoken's `verify` did with our options (`nbf` when present, a number; no clock tolerance;
- * then the issuer), except that `exp` is required: see `check()`.
+ * cheaper than jsonwebtoken around the same RSA verification. A token whose signature verified is
+ * remembered (libs/jwt's VerifiedTokenCache, with the kid that signed it): the next request with
+ * it skips the RSA verification, as long as that key still verifies. The claims are checked on
+ * every call, as jsonwebtoken's `verify` did with our options (`nbf` when present, a number; no
+ * clock tolerance; then the issuer), except that `exp` is required: see `checkSigned()`.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -23,9 +26,12 @@ import { DataSource } from 'typeorm';
 import { PreparedStatements, preparedStatement } from '@app/persistence';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
-import { Rs256Jws, type Rs256Fault } from '@app/auth-client';
+import { Rs256Jws, VerifiedTokenCache, type Rs256Claims, type Rs256Fault } from '@app/jwt';
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
 import type { AccessTokenClaims } from './token-issuer';
+
+/** Tokens whose signature verified, remembered (a few MB at most). */
+const VERIFIED_TOKENS = 4096;
 
 /** Every authenticated call checks its session: a prepared statement (libs/persistence prepared-statements.ts). */
 const SESSION_IS_LIVE = preparedStatement<{ live: boolean }>('access-token-session-is-live', 'SELECT revoked_at IS NULL AS live FROM session WHERE jti = $1');
@@ -38,9 +44,11 @@ export interface VerifiedAccessToken {
 
 /**
  * The outcome of checking a token: its claims, or which check failed (the 10008 message);
- * `expired` when the expiry is the only check it fails.
+ * `expiredClaims` when the expiry is the only check failed so far.
  */
-export type AccessTokenCheck = { valid: true; claims: AccessTokenClaims } | { valid: false; reason: string; expired?: true };
+export type AccessTokenCheck =
+  | { valid: true; claims: AccessTokenClaims }
+  | { valid: false; reason: string; expiredClaims?: AccessTokenClaims };
 
 const MALFORMED = 'access-token is malformed';
 const UNKNOWN_KEY = 'access-token is signed by an unknown key';
@@ -59,6 +67,7 @@ const JWS_REFUSALS: Readonly<Record<Rs256Fault, string>> = {
 export class AccessTokenVerifier {
   private readonly statements: PreparedStatements;
   private readonly jws: Rs256Jws;
+  private readonly verified = new VerifiedTokenCache<{ readonly token: string; readonly claims: Rs256Claims; readonly kid: string }>(VERIFIED_TOKENS);
 
   constructor(
     private readonly signingKeys: SigningKeysService,
@@ -72,21 +81,23 @@ export class AccessTokenVerifier {
   /** For the guard: the token's user, 402 when it has only expired, or 10008 saying which check failed. */
   async verify(token: string, appId: string): Promise<VerifiedAccessToken> {
     const checked = await this.check(token, appId);
-    if (!checked.valid) throw checked.expired ? new ApiError('ACCESS_TOKEN_EXPIRED') : new ApiError('ACCESS_TOKEN_INVALID', checked.reason);
+    if (!checked.valid) throw checked.expiredClaims ? new ApiError('ACCESS_TOKEN_EXPIRED') : new ApiError('ACCESS_TOKEN_INVALID', checked.reason);
     const { claims } = checked;
     return { userId: Number(claims.sub), jti: claims.jti, deviceSn: claims.device_sn };
   }
 
-  /** Every check `verify()` makes, without throwing: introspection answers "inactive" instead. */
+  /** Every check `verify()` makes, without throwing; an expired token's session is checked too, so "expired" never hides "revoked". */
   async check(token: string, appId: string): Promise<AccessTokenCheck> {
-    let verified = this.jws.verify(token);
-    if (verified === 'unknown-key' || verified === 'not-rs256') {
-      // A kid not loaded here may be a key another instance has just made: reload (at most once a
-      // second) and try once more. The kid decides before the alg, as it did with jsonwebtoken: a
-      // token of an unknown kid is "unknown key" whatever its alg, of a known one but not RS256 "invalid".
-      if (!(await this.signingKeys.verificationKey(this.jws.rejectedKid))) return invalid(UNKNOWN_KEY);
-      if (verified === 'unknown-key') verified = this.jws.verify(token);
-    }
+    const checked = await this.checkSigned(token, appId);
+    const claims = checked.valid ? checked.claims : checked.expiredClaims;
+    if (!claims) return checked;
+    const [session] = await this.statements.rows(SESSION_IS_LIVE, [claims.jti]);
+    return session?.live ? checked : invalid('access-token has been revoked');
+  }
+
+  /** Every check but the session's (no database), without throwing; expiry last (class doc). */
+  async checkSigned(token: string, appId: string): Promise<AccessTokenCheck> {
+    const verified = await this.verifySignature(token);
     if (typeof verified === 'string') return invalid(JWS_REFUSALS[verified]);
 
     const { nbf, exp } = verified;
@@ -101,12 +112,27 @@ export class AccessTokenVerifier {
     const claims = verified as unknown as AccessTokenClaims & { scope?: unknown };
     if (claims.scope !== undefined) return invalid('access-token is not an access token');
     if (claims.app_id !== appId) return invalid('access-token was issued for another app');
-
-    const [session] = await this.statements.rows(SESSION_IS_LIVE, [claims.jti]);
-    if (!session?.live) return invalid('access-token has been revoked');
-    // Last, so that "expired" (402, log in again) never hides a refusal (class doc).
-    if (now >= exp) return { valid: false, reason: EXPIRED, expired: true };
+    if (now >= exp) return { valid: false, reason: EXPIRED, expiredClaims: claims };
     return { valid: true, claims };
+  }
+
+  /** The token's claims when its signature verifies (remembered, while its key verifies), else why not. */
+  private async verifySignature(token: string): Promise<Rs256Claims | Rs256Fault> {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (this.signingKeys.loadedVerificationKey(known.kid) !== undefined) return known.claims;
+      this.verified.delete(token); // its key was retired for good, or revoked: verified again below, and refused
+    }
+    let verified = this.jws.verify(token);
+    if (verified === 'unknown-key' || verified === 'not-rs256') {
+      // A kid not loaded here may be a key another instance has just made: reload (at most once a
+      // second) and try once more. The kid decides before the alg, as it did with jsonwebtoken: a
+      // token of an unknown kid is "unknown key" whatever its alg, of a known one but not RS256 "invalid".
+      if (!(await this.signingKeys.verificationKey(this.jws.rejectedKid))) return 'unknown-key';
+      if (verified === 'unknown-key') verified = this.jws.verify(token);
+    }
+    if (typeof verified !== 'string') this.verified.set({ token, claims: verified, kid: this.jws.verifiedKid });
+    return verified;
   }
 }
 

@@ -1,26 +1,39 @@
 /**
  * Reads the revocation log (written by SessionRevoker) for the services that verify tokens
- * locally: they poll for the jtis revoked after the last `seq` they saw, and refuse those tokens
+ * locally: each polls its app's jtis revoked after the last `seq` it saw, and refuses those tokens
  * until they expire. Rows of expired tokens are purged now and then: they can no longer matter.
  *
- * Why the read takes a SHARE lock: `seq` comes from a sequence, handed out when a row is inserted,
- * not when its transaction commits. Without the lock, a poll could see seq 11 (committed) while
- * seq 10 is still in flight, move its cursor to 11 and never see 10. SHARE waits for the writers in
- * flight to commit and holds new ones off for the few milliseconds of the read, so every page is a
- * prefix of the log with no holes left to fill later.
+ * A poll is one statement: the caller's admin or verifier token and a page of at most
+ * REVOCATION_PAGE_SIZE rows of its app, found by the `(app_id, seq)` index. It takes no lock and
+ * waits for no writer: a page is still a prefix of the app's log with no holes left to fill later,
+ * because SessionRevoker logs an app's revocations one transaction at a time (its advisory lock),
+ * so no position of an app commits before an earlier one.
  */
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PreparedStatements, preparedStatement } from '@app/persistence';
+import { adminTokenHash, verifierCallerRefusal } from '../admin-tokens/admin-tokens.service';
 
 /** Most jtis one poll returns; a full page means "call again with the new cursor". */
 export const REVOCATION_PAGE_SIZE = 1000;
 
-const PAGE = `
-  SELECT seq, jti, floor(extract(epoch FROM expires_at))::bigint AS expires FROM revocation
-   WHERE seq > $1 AND expires_at > now()
-   ORDER BY seq
-   LIMIT $2`;
+/**
+ * One row always: the caller's app (null: no live admin or verifier token), then the page's rows
+ * (seq null when the page is empty). The page is read only for the app the caller belongs to.
+ */
+const PAGE = preparedStatement<{ caller_app: string | null; seq: string | null; jti: string | null; expires: string | null }>(
+  'revocation-log-page',
+  `SELECT caller.app_id AS caller_app, page.seq, page.jti, floor(extract(epoch FROM page.expires_at))::bigint AS expires
+     FROM (SELECT (SELECT app_id FROM admin_token WHERE token_hash = $1 AND revoked_at IS NULL) AS app_id) AS caller
+     LEFT JOIN LATERAL (
+       SELECT seq, jti, expires_at FROM revocation
+        WHERE app_id = $2 AND caller.app_id = $2 AND seq > $3 AND expires_at > now()
+        ORDER BY seq
+        LIMIT $4
+     ) AS page ON true
+    ORDER BY page.seq`,
+);
 
 const PURGE = `DELETE FROM revocation WHERE expires_at <= now()`;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -36,9 +49,12 @@ export interface RevocationPage {
 @Injectable()
 export class RevocationLog implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RevocationLog.name);
+  private readonly statements: PreparedStatements;
   private purgeTimer: NodeJS.Timeout | undefined;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.statements = new PreparedStatements(dataSource);
+  }
 
   onModuleInit(): void {
     this.purgeTimer = setInterval(() => {
@@ -51,16 +67,19 @@ export class RevocationLog implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.purgeTimer);
   }
 
-  /** The revocations after `since` whose tokens have not expired yet, oldest first. */
-  async since(since: number, limit = REVOCATION_PAGE_SIZE): Promise<RevocationPage> {
-    const rows: Array<{ seq: string | number; jti: string; expires: string | number }> = await this.dataSource.transaction(async (manager) => {
-      await manager.query('LOCK TABLE revocation IN SHARE MODE');
-      return manager.query(PAGE, [since, limit]);
-    });
+  /**
+   * The revocations of `appId` after `since` whose tokens have not expired yet, oldest first, for
+   * the holder of `credential` (an admin or verifier token of that app; else 10008).
+   */
+  async since(credential: string, appId: string, since: number, limit = REVOCATION_PAGE_SIZE): Promise<RevocationPage> {
+    const rows = await this.statements.rows(PAGE, [adminTokenHash(credential), appId, since, Math.min(limit, REVOCATION_PAGE_SIZE)]);
+    const refusal = verifierCallerRefusal(rows[0].caller_app, appId);
+    if (refusal) throw refusal;
+    const page = rows.filter((row) => row.seq !== null);
     return {
-      cursor: rows.length > 0 ? Number(rows[rows.length - 1].seq) : since,
-      jtis: rows.map((row) => row.jti),
-      expires: rows.map((row) => Number(row.expires)),
+      cursor: page.length > 0 ? Number(page[page.length - 1].seq) : since,
+      jtis: page.map((row) => row.jti!),
+      expires: page.map((row) => Number(row.expires)),
     };
   }
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '@app/contract';
-import { AccessTokenVerifier } from './access-token-verifier';
+import { Introspection } from './introspection';
 import { RevocationLog } from './revocation-log';
 import { IntrospectDto, IntrospectionReply, RevocationPageReply, RevocationsQuery } from './dto/token-verification.dto';
 import { SessionRevoker } from '../sessions/session-revoker';
@@ -9,38 +9,40 @@ import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decora
 import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
 import { Auth } from '../callers/auth.decorator';
+import { VerifierCredential } from '../admin-tokens/verifier-credential.decorator';
 import type { Principal } from '../callers/principal';
 import type { AppEntity } from '../apps/app.entity';
 
 /**
  * For services that check our tokens: ask about one token (introspection, RFC 7662), revoke one,
- * and follow the revocation log when verifying locally against the JWKS (WellKnownController).
+ * and follow their app's revocation log when verifying locally against the JWKS
+ * (WellKnownController). Introspection and the log take an admin token or a verifier token (what a
+ * consuming service holds: admin-tokens.service.ts), checked in the one statement each route runs.
  */
 @ApiTags('token')
 @Controller('token')
 export class TokenVerificationController {
   constructor(
-    private readonly verifier: AccessTokenVerifier,
+    private readonly introspection: Introspection,
     private readonly revoker: SessionRevoker,
     private readonly revocations: RevocationLog,
   ) {}
 
   @Post('introspect')
   @HttpCode(200)
-  @Access('admin')
+  @Access('verifier')
   @PlatformHeaders()
   @ApiOperation({
     summary: 'Check an access token (RFC 7662)',
     description:
-      'Needs an admin access-token of the app. A token that is not valid for any reason (malformed, badly signed, expired, ' +
+      'Needs an admin or verifier access-token of the app. A token that is not valid for any reason (malformed, badly signed, expired, ' +
       "revoked, another app's, a store token) is `{active: false}`, never an error.",
   })
   @ApiBody({ type: IntrospectDto })
   @ApiEnvelope(IntrospectionReply)
-  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
-  async introspect(@Tenant() app: AppEntity, @Body() body: IntrospectDto): Promise<IntrospectionReply> {
-    const checked = await this.verifier.check(body.token, app.id);
-    return checked.valid ? IntrospectionReply.of(checked.claims) : IntrospectionReply.inactive();
+  @ApiErrors('BAD_PARAMETER', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  introspect(@Tenant() app: AppEntity, @VerifierCredential() credential: string, @Body() body: IntrospectDto): Promise<IntrospectionReply> {
+    return this.introspection.introspect(credential, app.id, body.token);
   }
 
   @Post('revoke')
@@ -65,16 +67,17 @@ export class TokenVerificationController {
   }
 
   @Get('revocations')
-  @Access('none')
+  @Access('verifier')
+  @PlatformHeaders()
   @ApiOperation({
-    summary: 'The revocation log: jtis revoked after a cursor',
+    summary: "The app's revocation log: jtis revoked after a cursor",
     description:
-      'No app_id and no token: jtis are not secrets. Returns up to 1000 jtis with seq > since whose tokens have not expired, ' +
-      'oldest first; call again with `cursor` while a full page comes back.',
+      'Needs an admin or verifier access-token of the app. Returns up to 1000 jtis of the app with seq > since whose tokens ' +
+      'have not expired, oldest first; call again with `cursor` while a full page comes back.',
   })
   @ApiEnvelope(RevocationPageReply)
-  @ApiResponse({ status: 400, description: '10002: since is not a non-negative integer (HTTP 200 with this body by default; HTTP 400 with ERROR_HTTP_STATUS=mirror)' })
-  revocationLog(@Query() query: RevocationsQuery): Promise<RevocationPageReply> {
-    return this.revocations.since(query.since);
+  @ApiErrors('BAD_PARAMETER', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  revocationLog(@Tenant() app: AppEntity, @VerifierCredential() credential: string, @Query() query: RevocationsQuery): Promise<RevocationPageReply> {
+    return this.revocations.since(credential, app.id, query.since);
   }
 }

@@ -13,12 +13,14 @@ import { LoginRecorder } from './login-recorder';
 import { CredentialsVerifier } from './credentials-verifier';
 import { LoginLookup } from './login-lookup';
 import { AccessTokenVerifier } from './access-token-verifier';
+import { Introspection } from './introspection';
 import { SessionsModule } from '../sessions/sessions.module';
 import { IdStrategy } from './strategies/id.strategy';
 import { LoginNameStrategy } from './strategies/login-name.strategy';
 import { UsernameStrategy } from './strategies/username.strategy';
 import { UsersModule } from '../users/users.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
+import { SigningKeyFollower } from '../signing-keys/signing-key-follower';
 import { CryptoModule } from '../crypto/crypto.module';
 import { ThrottleModule } from '../throttle/throttle.module';
 
@@ -41,10 +43,13 @@ import { ThrottleModule } from '../throttle/throttle.module';
     CredentialsVerifier,
     LoginLookup,
     AccessTokenVerifier,
+    Introspection,
     RevocationLog,
     IdStrategy,
     LoginNameStrategy,
     UsernameStrategy,
+    // Issuing tokens needs the keys of the moment; the CLI, which imports SigningKeysModule alone, does not follow them.
+    SigningKeyFollower,
   ],
   exports: [AccessTokenVerifier, TokenIssuer, SessionsModule],
 })

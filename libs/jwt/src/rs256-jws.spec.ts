@@ -61,6 +61,9 @@ describe('Rs256Jws', () => {
       ['signature with padding', `${valid}=`, 'malformed'],
       ['signature of an impossible length', `${valid}AAA`, 'malformed'],
       ['a character outside base64url in the signature', `${headerPart}.${payloadPart}.${signaturePart.slice(0, 9)}!${signaturePart.slice(9)}`, 'malformed'],
+      // Base64's own characters for base64url's: Node's decoder reads them alike, this one refuses them.
+      ['a + in the signature', `${headerPart}.${payloadPart}.${signaturePart.slice(0, 9)}+${signaturePart.slice(10)}`, 'malformed'],
+      ['a / in the signature', `${headerPart}.${payloadPart}.${signaturePart.slice(0, 9)}/${signaturePart.slice(10)}`, 'malformed'],
       ['a character outside ASCII in the signature', `${valid.slice(0, -1)}\u0143`, 'malformed'],
       ['stray trailing bits in the signature', respelledSignature(valid), 'malformed'],
       ['claims null', craft(HEADER, null), 'malformed'],

@@ -1,0 +1,89 @@
+/**
+ * Keeps this instance signing and verifying with the keys of the moment: a rotation or a key
+ * revocation made by another instance or by the CLI reaches it within a second or two, not at its
+ * next 30 s refresh.
+ *
+ * On a PostgreSQL server: a dedicated connection LISTENs on KEY_CHANGES_CHANNEL, which rotate() and
+ * revoke() NOTIFY when they commit; each notification re-reads the keys. A lost connection is
+ * re-opened after RECONNECT_MS and the keys re-read, for a change made meanwhile; the background
+ * refresh stays as the fallback (and behind PgBouncer in transaction mode, where LISTEN does not
+ * work, is all there is).
+ *
+ * On the embedded PGlite, every connection is the same single session, and its socket server hands
+ * a notification to the connection that sent the NOTIFY only (tried: a LISTEN on one connection
+ * never hears a NOTIFY from another). There is only ever one instance there, which re-reads the
+ * keys every EMBEDDED_REFRESH_MS instead: one query of a few rows a second, on its own thread.
+ *
+ * The service's only (the CLI signs nothing): provided by the TokenModule.
+ */
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { KEY_CHANGES_CHANNEL, SigningKeysService } from './signing-keys.service';
+
+const RECONNECT_MS = 5_000;
+const EMBEDDED_REFRESH_MS = 1_000;
+
+@Injectable()
+export class SigningKeyFollower implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(SigningKeyFollower.name);
+  private listener: Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly keys: SigningKeysService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const [{ version }]: Array<{ version: string }> = await this.dataSource.query('SELECT version()');
+    if (version.includes('PGlite')) {
+      this.timer = setInterval(() => this.refresh(), EMBEDDED_REFRESH_MS);
+      this.timer.unref();
+      return;
+    }
+    await this.listen();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.timer);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Opens the listening connection; on failure, or when it is lost later, tries again after RECONNECT_MS. */
+  private async listen(): Promise<void> {
+    const { url } = this.dataSource.options as { url?: string };
+    const client = new Client({ connectionString: url, application_name: 'im-auth-key-changes' });
+    // Attached before connecting: a pg Client without an 'error' listener takes the process down.
+    client.on('error', (error: Error) => this.lost(client, error));
+    client.on('end', () => this.lost(client));
+    client.on('notification', () => this.refresh());
+    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${KEY_CHANGES_CHANNEL}`);
+    } catch (error) {
+      this.lost(client, error as Error);
+      return;
+    }
+    // Anything changed while nobody was listening (before the first connection, this reads what onModuleInit read).
+    this.refresh();
+  }
+
+  private lost(client: Client, error?: Error): void {
+    if (this.stopped || this.listener !== client) return;
+    this.listener = undefined;
+    void client.end().catch(() => undefined);
+    this.logger.warn(`Not listening for signing key changes${error ? ` (${error.message})` : ''}; trying again in ${RECONNECT_MS / 1000} s`);
+    this.timer = setTimeout(() => void this.listen(), RECONNECT_MS);
+    this.timer.unref();
+  }
+
+  private refresh(): void {
+    this.keys.refresh().catch((error: Error) => this.logger.warn(`Could not refresh the signing keys: ${error.message}`));
+  }
+}

@@ -1,0 +1,2 @@
+export * from './rs256-jws';
+export * from './verified-token-cache';
