@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import {
@@ -226,7 +227,7 @@ describe('libs/auth-client when the auth service stops', () => {
     };
     @Module({ imports: [AuthClientModule.forRoot(options), TerminusModule], controllers: [DownstreamController] })
     class DownstreamModule {}
-    downstream = await NestFactory.create(DownstreamModule, { logger: false, abortOnError: false });
+    downstream = await NestFactory.create(DownstreamModule, new FastifyAdapter(), { logger: false, abortOnError: false });
     await downstream.listen(0, '127.0.0.1');
     downstreamUrl = `http://127.0.0.1:${(downstream.getHttpServer().address() as { port: number }).port}`;
     introspecting = new TokenVerifier({ ...options, whenRevocationsStale: 'introspect' });

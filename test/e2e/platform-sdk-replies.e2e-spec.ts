@@ -221,4 +221,23 @@ describe('the platform web SDK against the default configuration', () => {
       expect(await here('not.a.jwt').get('/user/device/list')).toEqual({ ok: false, code: 10008, message: 'access-token is malformed' });
     });
   });
+
+  describe('a device signed out after its token had already expired', () => {
+    it('answers 10008, not 402: a kicked or banned device must not log back in by itself', async () => {
+      const tenant = await service.createApp({ tokenTtlSeconds: SHORT_TTL_SECONDS });
+      const dave = await service.createUser(tenant.app, { username: 'sdk_dave', password: PASSWORD });
+      const erin = await service.createUser(tenant.app, { username: 'sdk_erin', password: PASSWORD });
+      const davesPhone = await loggedIn(tenant, dave, 'dave-phone');
+      const erinsPhone = await loggedIn(tenant, erin);
+      await untilExpired([davesPhone.token!, erinsPhone.token!]);
+      expect(await davesPhone.get('/user/device/list')).toMatchObject({ ok: false, code: 402 });
+
+      const admin = { appId: tenant.app.id, token: tenant.adminToken };
+      expect((await service.post('/user/kick', { ...admin, headers: { user_id: String(dave.id) }, body: { device_sn: 1 } })).body.code).toBe(200);
+      expect((await service.call('PUT', '/user/disable', { ...admin, body: { list: [erin.id] } })).body.code).toBe(200);
+
+      const revoked = { ok: false, code: 10008, message: 'access-token has been revoked' };
+      expect({ dave: await davesPhone.get('/user/device/list'), erin: await erinsPhone.get('/user/device/list') }).toEqual({ dave: revoked, erin: revoked });
+    });
+  });
 });

@@ -47,9 +47,14 @@ export class SessionRevoker {
     return { deviceId: rows[0].device_id === null ? null : Number(rows[0].device_id) };
   }
 
-  /** Revokes the live sessions matching the selector; returns how many. */
+  /**
+   * Revokes the sessions matching the selector, and logs those whose tokens have not expired (the
+   * others can no longer pass a verifier anyway); returns how many it logged. Expired sessions are
+   * marked too: an expired token is answered 402 (log in again) only while its session stands, so
+   * a device signed out after its token expired must not be told to log in again by itself.
+   */
   async revoke(selector: SessionSelector, manager: EntityManager = this.dataSource.manager): Promise<number> {
-    const conditions = ['app_id = $1', 'revoked_at IS NULL', 'expires_at > now()'];
+    const conditions = ['app_id = $1', 'revoked_at IS NULL'];
     const params: unknown[] = [selector.appId];
     const add = (sql: string, value: unknown) => {
       params.push(value);
@@ -68,7 +73,7 @@ export class SessionRevoker {
          UPDATE session SET revoked_at = now() FROM (SELECT count(*) FROM locked) AS held
           WHERE ${conditions.join(' AND ')} RETURNING jti, expires_at
        ), logged AS (
-         INSERT INTO revocation (app_id, jti, expires_at) SELECT $1, jti, expires_at FROM revoked RETURNING jti
+         INSERT INTO revocation (app_id, jti, expires_at) SELECT $1, jti, expires_at FROM revoked WHERE expires_at > now() RETURNING jti
        )
        SELECT jti FROM logged`,
       params,
