@@ -11,12 +11,13 @@
  * PGlite in its sandbox), which the service under test joins through its socket, as the CLI does.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenRejected, TokenVerifier, type VerifiedPrincipal } from '../../libs/auth-client/src';
 import { TestService, TEST_MASTER_KEY, decodeJwt, expectError, type TestApp } from '../support/test-service';
 import { createTestDatabase } from '../support/test-database';
+import { openEmbeddedPostgres } from '../../libs/persistence/src';
 import { craftJwt } from '../support/crafted-jwt';
 import { runCli, startServiceProcess } from '../support/processes';
 import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-keys.service';
@@ -55,8 +56,9 @@ async function ownDatabase(): Promise<{ url: string; dispose(): Promise<unknown>
   if (process.env.TEST_DATABASE_KIND === 'server') return createTestDatabase(process.env.DATABASE_URL);
   const dataDir = mkdtempSync(join(tmpdir(), 'im-auth-keys-db-'));
   const owner = await startServiceProcess({ DATA_DIR: dataDir, MASTER_KEY: TEST_MASTER_KEY, SEED_DEMO: 'false' });
-  const { port } = JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.json'), 'utf8')) as { port: number };
-  return { url: `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`, dispose: () => owner.stop() };
+  // Joins the running owner's database through its socket, as the CLI does.
+  const joined = await openEmbeddedPostgres(dataDir);
+  return { url: joined.url, dispose: () => owner.stop() };
 }
 
 describe('signing-key changes from the CLI', () => {
