@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueryRunner } from 'typeorm';
 import { PlatformSdkClient } from '../support/platform-sdk-client';
 import { TestService, decodeJwt, type TestApp } from '../support/test-service';
+import { ThrowawayPostgres } from '../support/throwaway-postgres';
+import { runMigrations } from '../../apps/auth/src/database/migrate';
 import { DeviceEntity } from '../../apps/auth/src/devices/device.entity';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
@@ -267,10 +269,29 @@ describe('the web SDK’s device calls', () => {
       expect(await service.dataSource.getRepository(DeviceEntity).countBy({ vendorPushToken: token })).toBe(0);
     });
 
-    // Two transactions at once need the PostgreSQL server: the embedded one runs them one at a time.
-    const onServer = process.env.TEST_DATABASE_KIND === 'server';
-    (onServer ? describe : describe.skip)('racing a sign-out or another bind', () => {
+    // Two transactions at once need a PostgreSQL server: the embedded one runs them one at a time.
+    // On a run on the embedded database these tests use a server of their own (and a service and
+    // app on it, in place of the file's for their duration).
+    describe('racing a sign-out or another bind', () => {
       let blocker: QueryRunner;
+      let postgres: ThrowawayPostgres | undefined;
+      let fileService: TestService;
+      let fileTenant: TestApp;
+
+      beforeAll(async () => {
+        if (process.env.TEST_DATABASE_KIND === 'server') return;
+        [fileService, fileTenant] = [service, tenant];
+        postgres = await ThrowawayPostgres.create();
+        await runMigrations(postgres.url);
+        service = await TestService.start({ ERROR_HTTP_STATUS: '200' }, { databaseUrl: postgres.url });
+        tenant = await service.createApp();
+      }, 90_000);
+      afterAll(async () => {
+        if (!postgres) return;
+        await service.close();
+        [service, tenant] = [fileService, fileTenant];
+        await postgres.dispose();
+      });
 
       beforeEach(async () => {
         blocker = service.dataSource.createQueryRunner();
