@@ -3,8 +3,8 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SERVICE_CONFIG, ServiceConfigModule, type ServiceConfig } from '@app/config';
 import { dataSourceOptions } from './database/data-source-options';
-import { AppsModule } from './apps/apps.module';
-import { AppGuard } from './apps/app.guard';
+import { TenantsModule } from './tenants/tenants.module';
+import { AppGuard } from './tenants/app.guard';
 import { UsersModule } from './users/users.module';
 import { TokenModule } from './token/token.module';
 import { CallersModule } from './callers/callers.module';
@@ -41,7 +41,7 @@ export class AuthModule implements NestModule {
       imports: [
         ServiceConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs })),
-        AppsModule,
+        TenantsModule,
         UsersModule,
         TokenModule,
         CallersModule,

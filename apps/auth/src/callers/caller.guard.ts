@@ -33,7 +33,7 @@ import { GroupDirectory } from '../groups/group-directory';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
 import { ROUTE_ACCESS, type RouteAccess } from '../http/route-access';
 import { requestPath, type Caller, type ResolvedRequest } from '../http/request-context';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import type { Acting, Principal } from './principal';
 
 const ANONYMOUS: Caller = { kind: 'anonymous' };

@@ -7,7 +7,7 @@ import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
 import { Auth } from '../callers/auth.decorator';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 const ACTING_FOR =
   "The user's own access-token acts as the user; an admin access-token, or a group owner's or admin's, acts for the user named by the user_id header.";

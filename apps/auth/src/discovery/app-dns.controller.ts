@@ -7,7 +7,7 @@ import { AppDnsQuery, AppDnsReply } from './app-dns.dto';
 import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
 import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 /**
  * Lets the platform's SDKs find this service with no other server: an app sets the SDK's

@@ -5,7 +5,7 @@ import { GroupIdDto, GroupMemberDto, GroupSyncDto } from './dto/group-sync.dto';
 import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
 import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 /**
  * How the group service keeps our group directory current: after any change to a group, it sends

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import type { Principal } from '../callers/principal';
 
 /** Who is calling: resolved once per request from `access-token` by the CallerGuard. */

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LoginIdentifier } from '../users/identifiers';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 export interface ThrottleSettings {
   /** Attempts on one identifier (or known device) that may fail before it has to wait. */

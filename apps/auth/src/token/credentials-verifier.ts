@@ -24,7 +24,7 @@ import { UserStatus } from '../users/user.entity';
 import { LoginLookup, type KnownDevice, type LoginRead, type LoginUser } from './login-lookup';
 import { hasLoneSurrogate, isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import type { RequestClient } from '../http/client-ip';
 import { LoginThrottle } from '../throttle/login-throttle';
 import { clientKey, identifierKey, knownDeviceKey } from '../throttle/throttle-policy';

@@ -11,7 +11,7 @@ import { Tenant } from '../http/tenant.decorator';
 import { Auth } from '../callers/auth.decorator';
 import { VerifierCredential } from '../admin-tokens/verifier-credential.decorator';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 /**
  * For services that check our tokens: ask about one token (introspection, RFC 7662), revoke one,

@@ -9,7 +9,7 @@ import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
 import { Auth } from '../callers/auth.decorator';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import type { ResolvedRequest } from '../http/request-context';
 import { requestClientOf } from '../http/client-ip';
 

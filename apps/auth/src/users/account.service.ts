@@ -24,7 +24,7 @@ import { actingUserId, asAdminForUser, asSelf, auditRowAsSeenBy, type AuditRowVi
 /** The security stamp's next value (user.entity.ts says what moves it). */
 const NEXT_STAMP = () => 'security_stamp + 1';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import type { DeviceEntity } from '../devices/device.entity';
 import { DeviceRegistry } from '../devices/device-registry';
 import { SessionRevoker } from '../sessions/session-revoker';

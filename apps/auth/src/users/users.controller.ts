@@ -8,7 +8,7 @@ import { BatchRegistrationResult, RegisteredUser, UserListItem } from './dto/use
 import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
 import { Access } from '../http/route-access';
 import { Tenant } from '../http/tenant.decorator';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import { ApiError, ErrorCatalogue } from '@app/contract';
 import { HashingSaturated, type HashingClient } from '../crypto/hashing-pool';
 import { requestClientOf } from '../http/client-ip';

@@ -11,7 +11,7 @@ import { uniqueViolation } from '@app/persistence';
 import { UserEntity, UserStatus } from './user.entity';
 import { checkEmail, checkMobile, checkUsername, type LoginIdentifier } from './identifiers';
 import { passwordPolicyViolation } from './password-policy';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { HashingClient } from '../crypto/hashing-pool';
 import { newUserId } from '../crypto/random-ids';

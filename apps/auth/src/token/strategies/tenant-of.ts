@@ -1,4 +1,4 @@
-import type { AppEntity } from '../../apps/app.entity';
+import type { AppEntity } from '../../tenants/app.entity';
 import type { ResolvedRequest } from '../../http/request-context';
 
 /** The app AppGuard resolved; the strategies run behind it, so its absence is a wiring bug. */

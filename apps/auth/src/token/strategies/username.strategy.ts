@@ -5,7 +5,7 @@ import { ApiError } from '@app/contract';
 import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
 import { deviceClaimOf, type LoginByUsernameDto } from '../dto/login.dto';
 import { checkMobile, usernameKey, type LoginIdentifier } from '../../users/identifiers';
-import type { AppEntity } from '../../apps/app.entity';
+import type { AppEntity } from '../../tenants/app.entity';
 import type { ResolvedRequest } from '../../http/request-context';
 import { tenantOf } from './tenant-of';
 import { requestClientOf } from '../../http/client-ip';

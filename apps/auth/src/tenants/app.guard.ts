@@ -7,7 +7,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError, parseInt64Header } from '@app/contract';
-import { AppsService } from './apps.service';
+import { TenantsService } from './tenants.service';
 import { AppStatus } from './app.entity';
 import { ROUTE_ACCESS, type RouteAccess } from '../http/route-access';
 import type { ResolvedRequest } from '../http/request-context';
@@ -17,7 +17,7 @@ const APP_ID_SHAPE = /^[A-Za-z0-9_-]{1,32}$/;
 @Injectable()
 export class AppGuard implements CanActivate {
   constructor(
-    private readonly apps: AppsService,
+    private readonly apps: TenantsService,
     private readonly reflector: Reflector,
   ) {}
 

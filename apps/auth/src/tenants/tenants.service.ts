@@ -38,7 +38,7 @@ export interface NewAppSettings {
 }
 
 @Injectable()
-export class AppsService {
+export class TenantsService {
   private readonly cache = new AppCache(APP_CACHE_TTL_MS, APP_CACHE_CAPACITY);
 
   constructor(
