@@ -9,7 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PreparedStatements, preparedStatement, type PreparedStatement } from '@app/persistence';
 import { UserStatus } from '../users/user.entity';
-import type { UserLookup } from '../users/users.service';
+import type { UserLookup } from '../users/identifiers';
 
 /** What a login needs of its user, as read before hashing. */
 export interface LoginUser {

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, createParamDecorator, Headers, HttpCode, Post, UseGuards, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '@app/contract';
@@ -6,13 +6,21 @@ import { TokenIssuer } from './token-issuer';
 import { LoginByIdDto, LoginByNameDto, LoginByUsernameDto } from './dto/login.dto';
 import { TokenReply } from './dto/token-reply';
 import { ValidatedBody } from '../http/validated-body.guard';
-import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
-import { Access } from '../http/route-access';
-import type { ResolvedRequest } from '../http/request-context';
+import { ApiEnvelope } from '../http/api-docs.decorators';
+import type { HttpRequest } from '../http/request-context';
+import { AnonymousRoute } from '../callers/route-access';
+import { Auth, Tenant } from '../callers/resolved-request';
+import { actorSubject, type Principal } from '../callers/principal';
+import type { AppEntity } from '../tenants/app.entity';
 import type { ProvenLogin } from './credentials-verifier';
-import { actorSubject } from '../callers/principal';
 
 const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', 'LOGIN_INTERRUPTED', 'SERVER_BUSY'] as const;
+
+/** What the route's Passport strategy proved (Passport keeps it as `request.user`). */
+const Proven = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<HttpRequest>().user as ProvenLogin);
+
+/** The part of a validated login body the handler reads; a type, not a class, so the body is not validated twice. */
+type DeviceField = { readonly device_guid?: string };
 
 /**
  * The token interface: three ways to prove a password, one reply. Each route validates its body
@@ -26,36 +34,35 @@ const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', '
  * under an audit row that names someone else.
  */
 @ApiTags('token')
-@PlatformHeaders()
-@Access('anonymous')
 @Controller('token')
 export class TokenController {
   constructor(private readonly issuer: TokenIssuer) {}
 
   @Post('id')
   @HttpCode(200)
+  @AnonymousRoute(...LOGIN_ERRORS)
   @UseGuards(ValidatedBody(LoginByIdDto), AuthGuard('id'))
   @ApiOperation({ summary: 'Get a user token by user ID and password' })
   @ApiBody({ type: LoginByIdDto })
   @ApiEnvelope(TokenReply)
-  @ApiErrors(...LOGIN_ERRORS)
-  byId(@Req() request: ResolvedRequest): Promise<TokenReply> {
-    return this.issue(request);
+  byId(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @Body() body: DeviceField, @Headers('user-agent') userAgent?: string): Promise<TokenReply> {
+    return this.issue(app, principal, proven, body, userAgent);
   }
 
   @Post('login')
   @HttpCode(200)
+  @AnonymousRoute(...LOGIN_ERRORS)
   @UseGuards(ValidatedBody(LoginByNameDto), AuthGuard('login-name'))
   @ApiOperation({ summary: 'Get a user token by username, mobile number or email, and password' })
   @ApiBody({ type: LoginByNameDto })
   @ApiEnvelope(TokenReply)
-  @ApiErrors(...LOGIN_ERRORS)
-  byLoginName(@Req() request: ResolvedRequest): Promise<TokenReply> {
-    return this.issue(request);
+  byLoginName(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @Body() body: DeviceField, @Headers('user-agent') userAgent?: string): Promise<TokenReply> {
+    return this.issue(app, principal, proven, body, userAgent);
   }
 
   @Post('user')
   @HttpCode(200)
+  @AnonymousRoute(...LOGIN_ERRORS)
   @UseGuards(ValidatedBody(LoginByUsernameDto), AuthGuard('username'))
   @ApiOperation({
     summary: 'Get a user token by username or mobile number, and password',
@@ -63,22 +70,18 @@ export class TokenController {
   })
   @ApiBody({ type: LoginByUsernameDto })
   @ApiEnvelope(TokenReply)
-  @ApiErrors(...LOGIN_ERRORS)
-  byUsername(@Req() request: ResolvedRequest): Promise<TokenReply> {
-    return this.issue(request);
+  byUsername(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @Body() body: DeviceField, @Headers('user-agent') userAgent?: string): Promise<TokenReply> {
+    return this.issue(app, principal, proven, body, userAgent);
   }
 
-  private issue(request: ResolvedRequest): Promise<TokenReply> {
-    const body = request.body as { device_guid?: string };
-    const proven = request.user as ProvenLogin;
-    const acting = request.principal?.acting;
+  private issue(app: AppEntity, principal: Principal, proven: ProvenLogin, body: DeviceField, userAgent: string | undefined): Promise<TokenReply> {
     // On a login route only the user_id header makes the request act as a user (a token alone is ignored).
-    if (acting?.kind === 'user' && acting.userId !== proven.user.id) {
+    if (principal.acting.kind === 'user' && principal.acting.userId !== proven.user.id) {
       throw new ApiError('BAD_PARAMETER', 'The user_id header must name the user the body logs in');
     }
-    const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent: request.headers['user-agent'] } : undefined;
+    const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent } : undefined;
     // Issued during an impersonated call: the token names the real caller (RFC 8693 `act`).
-    const actor = request.principal?.impersonated ? actorSubject(request.principal.caller) : undefined;
-    return this.issuer.issue(request.tenant!, proven, device, actor);
+    const actor = principal.impersonated ? actorSubject(principal.caller) : undefined;
+    return this.issuer.issue(app, proven, device, actor);
   }
 }

@@ -4,9 +4,8 @@ import { Strategy } from 'passport-local';
 import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
 import { deviceClaimOf, type LoginByNameDto } from '../dto/login.dto';
 import { classifyLoginName } from '../../users/identifiers';
-import type { ResolvedRequest } from '../../http/request-context';
-import { tenantOf } from './tenant-of';
-import { requestClientOf } from '../../http/client-ip';
+import { tenantOf, type ValidatedRequest } from '../../callers/resolved-request';
+import { requestClientOf } from '../../callers/client';
 
 /** `POST /token/login`: a login name (email if it has `@`, else mobile if it parses, else username) + password. */
 @Injectable()
@@ -15,8 +14,8 @@ export class LoginNameStrategy extends PassportStrategy(Strategy, 'login-name') 
     super({ usernameField: 'login_name', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<ProvenLogin> {
-    const body = request.body as LoginByNameDto;
+  validate(request: ValidatedRequest<LoginByNameDto>): Promise<ProvenLogin> {
+    const body = request.body;
     const app = tenantOf(request);
     return this.credentials.verify(app, classifyLoginName(body.login_name, app.defaultRegion), body.password, requestClientOf(request), deviceClaimOf(body));
   }

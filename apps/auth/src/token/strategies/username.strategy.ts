@@ -4,11 +4,10 @@ import { Strategy } from 'passport-local';
 import { ApiError } from '@app/contract';
 import { CredentialsVerifier, type ProvenLogin } from '../credentials-verifier';
 import { deviceClaimOf, type LoginByUsernameDto } from '../dto/login.dto';
-import { checkMobile, usernameKey, type LoginIdentifier } from '../../users/identifiers';
+import { checkMobile, usernameKey, type UserLookup } from '../../users/identifiers';
 import type { AppEntity } from '../../tenants/app.entity';
-import type { ResolvedRequest } from '../../http/request-context';
-import { tenantOf } from './tenant-of';
-import { requestClientOf } from '../../http/client-ip';
+import { tenantOf, type ValidatedRequest } from '../../callers/resolved-request';
+import { requestClientOf } from '../../callers/client';
 
 /**
  * `POST /token/user`: a username (compared case-insensitively after NFKC) or a mobile number
@@ -22,14 +21,14 @@ export class UsernameStrategy extends PassportStrategy(Strategy, 'username') {
     super({ usernameField: 'identity', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(request: ResolvedRequest): Promise<ProvenLogin> {
-    const body = request.body as LoginByUsernameDto;
+  validate(request: ValidatedRequest<LoginByUsernameDto>): Promise<ProvenLogin> {
+    const body = request.body;
     const app = tenantOf(request);
     return this.credentials.verify(app, lookupOf(app, body), body.password, requestClientOf(request), deviceClaimOf(body));
   }
 }
 
-function lookupOf(app: AppEntity, body: LoginByUsernameDto): LoginIdentifier {
+function lookupOf(app: AppEntity, body: LoginByUsernameDto): UserLookup {
   if (body.mobile === undefined) return { kind: 'username', key: usernameKey(body.name!.trim()) };
   const mobile = checkMobile(body.mobile, app.defaultRegion);
   // Not a phone number at all: a malformed parameter, not a failed login.

@@ -1,10 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiError } from '@app/contract';
-import { isAdminTokenShape } from './admin-tokens.service';
-import type { ResolvedRequest } from '../http/request-context';
+import { isAdminTokenShape } from '../admin-tokens/admin-tokens.service';
+import type { ResolvedRequest } from './resolved-request';
 
 /**
- * The `access-token` of a verifier route (`@Access('verifier')`): an admin or verifier token by
+ * The `access-token` of a verifier route (`@VerifierRoute()`): an admin or verifier token by
  * its shape, which the route's own statement then checks (`verifierCallerRefusal`). Missing:
  * 10003; anything else, a user token included: 10010, as on admin routes. Nobody acts for anyone
  * here, so the impersonation headers are refused (10002) rather than ignored.
