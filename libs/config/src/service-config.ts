@@ -60,11 +60,24 @@ export interface ServiceConfig {
    * that accepts connections but does not answer must not hold logins).
    */
   readonly redisTimeoutMs: number;
+  /** How often each background task runs, in milliseconds (apps/auth/src/scheduler). */
+  readonly intervals: BackgroundIntervals;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
   readonly metricsEnabled: boolean;
   /** The URLs `GET /app_dns` hands the platform's SDKs: this service's, and the IM socket and RTC servers'. */
   readonly sdkDiscovery: SdkDiscoveryUrls;
+}
+
+export interface BackgroundIntervals {
+  /** Deleting login throttle counters untouched for a day. */
+  readonly throttlePurgeMs: number;
+  /** Deleting revocation log rows of expired tokens. */
+  readonly revocationPurgeMs: number;
+  /** Re-reading the signing keys, for a change whose notification was missed. */
+  readonly signingKeysRefreshMs: number;
+  /** Asking Redis again while the throttle counts in PostgreSQL. */
+  readonly redisProbeMs: number;
 }
 
 export interface SdkDiscoveryUrls {
@@ -119,6 +132,13 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     corsOrigins: read.list('CORS_ORIGINS'),
     redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
     redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 300, 20, 10000),
+    intervals: {
+      throttlePurgeMs: read.integer('THROTTLE_PURGE_INTERVAL_MS', 600_000, 1000, 86_400_000),
+      revocationPurgeMs: read.integer('REVOCATION_PURGE_INTERVAL_MS', 600_000, 1000, 86_400_000),
+      // At most a minute: a rotation's margins (signing-keys.service.ts) count on every instance hearing of it within one.
+      signingKeysRefreshMs: read.integer('SIGNING_KEYS_REFRESH_INTERVAL_MS', 30_000, 1000, 60_000),
+      redisProbeMs: read.integer('REDIS_PROBE_INTERVAL_MS', 1000, 100, 60_000),
+    },
     logLevel: read.oneOf(
       'LOG_LEVEL',
       { error: 'error', warn: 'warn', log: 'log', info: 'log', debug: 'debug', verbose: 'verbose' },

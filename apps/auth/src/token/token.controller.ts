@@ -1,4 +1,4 @@
-import { Body, Controller, createParamDecorator, Headers, HttpCode, Post, UseGuards, type ExecutionContext } from '@nestjs/common';
+import { Controller, createParamDecorator, HttpCode, Post, UseGuards, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '@app/contract';
@@ -13,14 +13,18 @@ import { Auth, Tenant } from '../callers/resolved-request';
 import { actorSubject, type Principal } from '../callers/principal';
 import type { AppEntity } from '../tenants/app.entity';
 import type { ProvenLogin } from './credentials-verifier';
+import type { DeviceLogin } from './login-recorder';
 
 const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', 'LOGIN_INTERRUPTED', 'SERVER_BUSY'] as const;
 
 /** What the route's Passport strategy proved (Passport keeps it as `request.user`). */
 const Proven = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<HttpRequest>().user as ProvenLogin);
 
-/** The part of a validated login body the handler reads; a type, not a class, so the body is not validated twice. */
-type DeviceField = { readonly device_guid?: string };
+/** The device the validated body names (`device_guid`), with the client's User-Agent; none without a guid. */
+const LoginDevice = createParamDecorator((_data: unknown, context: ExecutionContext): DeviceLogin | undefined => {
+  const { body, headers } = context.switchToHttp().getRequest<HttpRequest & { body: { device_guid?: string } }>();
+  return body.device_guid ? { deviceGuid: body.device_guid, userAgent: headers['user-agent'] } : undefined;
+});
 
 /**
  * The token interface: three ways to prove a password, one reply. Each route validates its body
@@ -45,8 +49,8 @@ export class TokenController {
   @ApiOperation({ summary: 'Get a user token by user ID and password' })
   @ApiBody({ type: LoginByIdDto })
   @ApiEnvelope(TokenReply)
-  byId(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @Body() body: DeviceField, @Headers('user-agent') userAgent?: string): Promise<TokenReply> {
-    return this.issue(app, principal, proven, body, userAgent);
+  byId(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @LoginDevice() device?: DeviceLogin): Promise<TokenReply> {
+    return this.issue(app, principal, proven, device);
   }
 
   @Post('login')
@@ -56,8 +60,8 @@ export class TokenController {
   @ApiOperation({ summary: 'Get a user token by username, mobile number or email, and password' })
   @ApiBody({ type: LoginByNameDto })
   @ApiEnvelope(TokenReply)
-  byLoginName(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @Body() body: DeviceField, @Headers('user-agent') userAgent?: string): Promise<TokenReply> {
-    return this.issue(app, principal, proven, body, userAgent);
+  byLoginName(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @LoginDevice() device?: DeviceLogin): Promise<TokenReply> {
+    return this.issue(app, principal, proven, device);
   }
 
   @Post('user')
@@ -70,16 +74,15 @@ export class TokenController {
   })
   @ApiBody({ type: LoginByUsernameDto })
   @ApiEnvelope(TokenReply)
-  byUsername(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @Body() body: DeviceField, @Headers('user-agent') userAgent?: string): Promise<TokenReply> {
-    return this.issue(app, principal, proven, body, userAgent);
+  byUsername(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @LoginDevice() device?: DeviceLogin): Promise<TokenReply> {
+    return this.issue(app, principal, proven, device);
   }
 
-  private issue(app: AppEntity, principal: Principal, proven: ProvenLogin, body: DeviceField, userAgent: string | undefined): Promise<TokenReply> {
+  private issue(app: AppEntity, principal: Principal, proven: ProvenLogin, device: DeviceLogin | undefined): Promise<TokenReply> {
     // On a login route only the user_id header makes the request act as a user (a token alone is ignored).
     if (principal.acting.kind === 'user' && principal.acting.userId !== proven.user.id) {
       throw new ApiError('BAD_PARAMETER', 'The user_id header must name the user the body logs in');
     }
-    const device = body.device_guid ? { deviceGuid: body.device_guid, userAgent } : undefined;
     // Issued during an impersonated call: the token names the real caller (RFC 8693 `act`).
     const actor = principal.impersonated ? actorSubject(principal.caller) : undefined;
     return this.issuer.issue(app, proven, device, actor);

@@ -23,6 +23,7 @@ import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 import { SigningKeyFollower } from '../signing-keys/signing-key-follower';
 import { CryptoModule } from '../crypto/crypto.module';
 import { ThrottleModule } from '../throttle/throttle.module';
+import { SchedulerModule } from '../scheduler/scheduler.module';
 
 @Module({
   imports: [
@@ -34,6 +35,7 @@ import { ThrottleModule } from '../throttle/throttle.module';
     CryptoModule,
     ThrottleModule,
     SessionsModule,
+    SchedulerModule,
   ],
   controllers: [TokenController, TokenVerificationController, WellKnownController],
   providers: [
