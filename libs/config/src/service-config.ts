@@ -60,24 +60,13 @@ export interface ServiceConfig {
    * that accepts connections but does not answer must not hold logins).
    */
   readonly redisTimeoutMs: number;
-  /** How often each background task runs, in milliseconds (apps/auth/src/scheduler). */
-  readonly intervals: BackgroundIntervals;
+  /** Milliseconds between runs of each background task (apps/auth/src/scheduler; .env.example says what each does). */
+  readonly intervals: { readonly throttlePurgeMs: number; readonly revocationPurgeMs: number; readonly signingKeysRefreshMs: number; readonly redisProbeMs: number };
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
   readonly metricsEnabled: boolean;
   /** The URLs `GET /app_dns` hands the platform's SDKs: this service's, and the IM socket and RTC servers'. */
   readonly sdkDiscovery: SdkDiscoveryUrls;
-}
-
-export interface BackgroundIntervals {
-  /** Deleting login throttle counters untouched for a day. */
-  readonly throttlePurgeMs: number;
-  /** Deleting revocation log rows of expired tokens. */
-  readonly revocationPurgeMs: number;
-  /** Re-reading the signing keys, for a change whose notification was missed. */
-  readonly signingKeysRefreshMs: number;
-  /** Asking Redis again while the throttle counts in PostgreSQL. */
-  readonly redisProbeMs: number;
 }
 
 export interface SdkDiscoveryUrls {

@@ -10,7 +10,7 @@ import { ApiError, parseInt64Header } from '@app/contract';
 import { TenantsService } from '../tenants/tenants.service';
 import { AppStatus } from '../tenants/app.entity';
 import { routeAccessOf } from './route-access';
-import type { ResolvedRequest } from './resolved-request';
+import { singleHeader, type ResolvedRequest } from './resolved-request';
 
 const APP_ID_SHAPE = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -39,12 +39,6 @@ export class AppGuard implements CanActivate {
     request.tenant = app;
     return true;
   }
-}
-
-function singleHeader(request: ResolvedRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  if (Array.isArray(value)) throw new ApiError('BAD_PARAMETER', `${name} header is given more than once`);
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function int64Header(request: ResolvedRequest, name: string): string | undefined {

@@ -1,26 +1,13 @@
 /**
- * The rules of who is calling and as whom (docs/authorization.md has them as tables), apart from
- * HTTP so that they can be tested as a table: CallerGuard hands over the route's rule, the app,
- * `access-token` and the shape-checked impersonation headers, and gets the principal or the error.
- *
- * - `access-token` is an admin token of this app (caller: admin), a user token we issued for this
- *   app and not revoked (caller: that user), absent (anonymous), a user token that has only expired
- *   (402, the platform SDK's re-login signal), or anything else: 10008.
- * - `group_id` needs an admin token: the request acts as an admin of that group, which must exist
- *   in the app (20001). With a user token or none: 10010.
- * - `user_id` with an admin token: the request acts as that user of the app (the platform's
- *   original text). With a user token of U: it acts as V only when U holds a higher role than V
- *   (owner > admin > member) in a group they share (20002 when they share none, 20012 when U never
- *   outranks V): an admin cannot act for the owner or another admin.
- * - Both headers at once: 10002.
- * - Routes open to anonymous callers ignore an unusable `access-token` (client SDKs re-send stale
- *   ones, also after logging out or deleting the account) unless an impersonation header asks for
- *   it to mean something: the login routes ignore any token; registration on an app that allows
- *   open registration still takes a valid admin token as admin.
+ * The rules of who is calling and as whom: the tables of docs/authorization.md, which
+ * caller-resolver.spec.ts checks row by row. Apart from HTTP: CallerGuard hands over the route's
+ * rule, the app, `access-token` and the shape-checked impersonation headers, and gets the principal
+ * or the error.
  *
  * What it prevents: a token of another app acting here, a revoked admin token or session still
  * working, a stale or unknown `user_id` silently falling back to the caller's own identity, and a
- * group member acting for another member.
+ * group member acting for another member (only a strictly higher role in a shared group lets a
+ * user act for another: an admin never for the owner or another admin).
  */
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '@app/contract';

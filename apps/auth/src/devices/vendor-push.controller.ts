@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { VendorPushBindings } from './vendor-push-bindings';
 import { BindVendorPushTokenDto, UnbindVendorPushTokenQuery } from './dto/vendor-push.dto';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { ApiEnvelope } from '../http/api-docs';
 import { UserRoute } from '../callers/route-access';
 import { Auth, Tenant } from '../callers/resolved-request';
 import type { Principal } from '../callers/principal';

@@ -4,7 +4,7 @@ import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { appDnsReply } from './app-dns-reply';
 import { AppDnsQuery, AppDnsReply } from './app-dns.dto';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { ApiEnvelope } from '../http/api-docs';
 import { AnonymousRoute } from '../callers/route-access';
 import { Tenant } from '../callers/resolved-request';
 import type { AppEntity } from '../tenants/app.entity';

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GroupDirectory } from './group-directory';
 import { GroupIdDto, GroupMemberDto, GroupSyncDto } from './dto/group-sync.dto';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { ApiEnvelope } from '../http/api-docs';
 import { AdminRoute } from '../callers/route-access';
 import { Tenant } from '../callers/resolved-request';
 import type { AppEntity } from '../tenants/app.entity';

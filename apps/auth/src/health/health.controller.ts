@@ -12,7 +12,7 @@ import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs
 import { ApiError, ErrorCatalogue } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { NoAppRoute } from '../callers/route-access';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { ApiEnvelope } from '../http/api-docs';
 import { LivenessReply, ReadinessReply } from './health-replies';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
 

@@ -1,14 +1,9 @@
 /**
- * The service's background tasks (the purges, the signing keys' refresh, the Redis probe) run here,
- * under one set of rules: a timer never keeps the process alive (unref); a run still going when
- * the next is due is skipped, not doubled; a failed run logs one warning and the next run tries
- * again (nothing is thrown out of a timer); on shutdown every timer stops and the runs in progress
- * are waited for, before the database pool closes. Intervals come from configuration
- * (`ServiceConfig.intervals`).
- *
- * Not @nestjs/schedule: its decorators fix an interval when the class is declared, so intervals
- * from configuration would go through its registry around timers of our own anyway, and it neither
- * unrefs them nor waits for a run in progress.
+ * The background tasks (purges, the signing keys' refresh, the Redis probe), under one set of rules:
+ * a timer never keeps the process alive; a run still going when the next is due is skipped; a failed
+ * run is one warning, and the next run tries again; shutdown stops every timer and waits for the
+ * runs in progress, before the database pool closes. Not @nestjs/schedule: its decorators fix an
+ * interval when the class is declared (ours are configured), and it neither unrefs nor waits.
  */
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 

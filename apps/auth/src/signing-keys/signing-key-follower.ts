@@ -1,19 +1,11 @@
 /**
  * Keeps this instance signing and verifying with the keys of the moment: a rotation or a key
- * revocation made by another instance or by the CLI reaches it within a second or two.
- *
- * On a PostgreSQL server: a dedicated connection LISTENs on KEY_CHANGES_CHANNEL, which rotate() and
- * revoke() NOTIFY when they commit; each notification re-reads the keys. A lost connection is
- * re-opened after RECONNECT_MS and the keys re-read, for a change made meanwhile. The keys are
- * also re-read every SIGNING_KEYS_REFRESH_INTERVAL_MS (30 s), for a notification missed (and behind
- * PgBouncer in transaction mode, where LISTEN does not work, that is all there is).
- *
- * On the embedded PGlite, every connection is the same single session, and its socket server hands
- * a notification to the connection that sent the NOTIFY only (tried: a LISTEN on one connection
- * never hears a NOTIFY from another). There is only ever one instance there, which re-reads the
- * keys every EMBEDDED_REFRESH_MS instead: one query of a few rows a second, on its own thread.
- *
- * The service's only (the CLI signs nothing and follows nothing): provided by the TokenModule.
+ * revocation made elsewhere reaches it within a second or two. On a PostgreSQL server a connection
+ * of its own LISTENs on KEY_CHANGES_CHANNEL (rotate() and revoke() NOTIFY on commit), re-opened
+ * after RECONNECT_MS when lost; the keys are also re-read every SIGNING_KEYS_REFRESH_INTERVAL_MS,
+ * for a notification missed (behind PgBouncer in transaction mode, all there is). PGlite hands a
+ * NOTIFY to its sender only (tried), and has one instance: it re-reads every EMBEDDED_REFRESH_MS.
+ * The service's only (the CLI follows nothing): provided by the TokenModule.
  */
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';

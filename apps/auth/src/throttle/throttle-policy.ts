@@ -14,7 +14,7 @@
  * see the next one refused). The price is a budget per identifier, at most four per account.
  */
 import { createHash } from 'node:crypto';
-import type { UserLookup } from '../users/identifiers';
+import { lookupValue, type UserLookup } from '../users/identifiers';
 import type { AppEntity } from '../tenants/app.entity';
 
 export interface ThrottleSettings {
@@ -49,16 +49,8 @@ export interface ReservationRule {
  * each identifier of a user (see the file comment). Names are hashed, so a key has a fixed size.
  */
 export function identifierKey(appId: string, lookup: UserLookup): string {
-  switch (lookup.kind) {
-    case 'id':
-      return `id:${appId}:${lookup.id}`;
-    case 'username':
-      return nameKey(appId, 'u', lookup.key);
-    case 'mobile':
-      return nameKey(appId, 'm', lookup.e164);
-    case 'email':
-      return nameKey(appId, 'e', lookup.address);
-  }
+  // u, m, e: the kind's initial keeps a username apart from a mobile or an email spelled alike.
+  return lookup.kind === 'id' ? `id:${appId}:${lookup.id}` : nameKey(appId, lookup.kind[0], String(lookupValue(lookup)));
 }
 
 /**

@@ -5,10 +5,9 @@ import { Introspection } from './introspection';
 import { RevocationLog } from './revocation-log';
 import { IntrospectDto, IntrospectionReply, RevocationPageReply, RevocationsQuery } from './dto/token-verification.dto';
 import { SessionRevoker } from '../sessions/session-revoker';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { ApiEnvelope } from '../http/api-docs';
 import { UserRoute, VerifierRoute } from '../callers/route-access';
-import { Auth, Tenant } from '../callers/resolved-request';
-import { VerifierCredential } from '../callers/verifier-credential.decorator';
+import { Auth, Tenant, VerifierCredential } from '../callers/resolved-request';
 import type { Principal } from '../callers/principal';
 import type { AppEntity } from '../tenants/app.entity';
 

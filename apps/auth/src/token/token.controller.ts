@@ -1,12 +1,12 @@
-import { Controller, createParamDecorator, HttpCode, Post, UseGuards, type ExecutionContext } from '@nestjs/common';
+import { applyDecorators, Controller, createParamDecorator, HttpCode, Post, UseGuards, type ExecutionContext, type Type } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags, type ApiOperationOptions } from '@nestjs/swagger';
 import { ApiError } from '@app/contract';
 import { TokenIssuer } from './token-issuer';
 import { LoginByIdDto, LoginByNameDto, LoginByUsernameDto } from './dto/login.dto';
 import { TokenReply } from './dto/token-reply';
 import { ValidatedBody } from '../http/validated-body.guard';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { ApiEnvelope } from '../http/api-docs';
 import type { HttpRequest } from '../http/request-context';
 import { AnonymousRoute } from '../callers/route-access';
 import { Auth, Tenant } from '../callers/resolved-request';
@@ -16,6 +16,22 @@ import type { ProvenLogin } from './credentials-verifier';
 import type { DeviceLogin } from './login-recorder';
 
 const LOGIN_ERRORS = ['WRONG_CREDENTIALS', 'USER_BANNED', 'TOO_MANY_ATTEMPTS', 'LOGIN_INTERRUPTED', 'SERVER_BUSY'] as const;
+
+/**
+ * A login route: anyone may call it; its body is validated as `body` (before Passport, which would
+ * answer a malformed one with a bare 401) and documented as that same class; `strategy` proves the password.
+ */
+function LoginRoute(path: string, body: Type<object>, strategy: string, operation: ApiOperationOptions): MethodDecorator {
+  return applyDecorators(
+    Post(path),
+    HttpCode(200),
+    AnonymousRoute(...LOGIN_ERRORS),
+    UseGuards(ValidatedBody(body), AuthGuard(strategy)),
+    ApiOperation(operation),
+    ApiBody({ type: body }),
+    ApiEnvelope(TokenReply),
+  );
+}
 
 /** What the route's Passport strategy proved (Passport keeps it as `request.user`). */
 const Proven = createParamDecorator((_data: unknown, context: ExecutionContext) => context.switchToHttp().getRequest<HttpRequest>().user as ProvenLogin);
@@ -42,38 +58,20 @@ const LoginDevice = createParamDecorator((_data: unknown, context: ExecutionCont
 export class TokenController {
   constructor(private readonly issuer: TokenIssuer) {}
 
-  @Post('id')
-  @HttpCode(200)
-  @AnonymousRoute(...LOGIN_ERRORS)
-  @UseGuards(ValidatedBody(LoginByIdDto), AuthGuard('id'))
-  @ApiOperation({ summary: 'Get a user token by user ID and password' })
-  @ApiBody({ type: LoginByIdDto })
-  @ApiEnvelope(TokenReply)
+  @LoginRoute('id', LoginByIdDto, 'id', { summary: 'Get a user token by user ID and password' })
   byId(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @LoginDevice() device?: DeviceLogin): Promise<TokenReply> {
     return this.issue(app, principal, proven, device);
   }
 
-  @Post('login')
-  @HttpCode(200)
-  @AnonymousRoute(...LOGIN_ERRORS)
-  @UseGuards(ValidatedBody(LoginByNameDto), AuthGuard('login-name'))
-  @ApiOperation({ summary: 'Get a user token by username, mobile number or email, and password' })
-  @ApiBody({ type: LoginByNameDto })
-  @ApiEnvelope(TokenReply)
+  @LoginRoute('login', LoginByNameDto, 'login-name', { summary: 'Get a user token by username, mobile number or email, and password' })
   byLoginName(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @LoginDevice() device?: DeviceLogin): Promise<TokenReply> {
     return this.issue(app, principal, proven, device);
   }
 
-  @Post('user')
-  @HttpCode(200)
-  @AnonymousRoute(...LOGIN_ERRORS)
-  @UseGuards(ValidatedBody(LoginByUsernameDto), AuthGuard('username'))
-  @ApiOperation({
+  @LoginRoute('user', LoginByUsernameDto, 'username', {
     summary: 'Get a user token by username or mobile number, and password',
     description: "Send exactly one of name and mobile; a mobile number is read as on /token/login (E.164, or national in the app's default region).",
   })
-  @ApiBody({ type: LoginByUsernameDto })
-  @ApiEnvelope(TokenReply)
   byUsername(@Tenant() app: AppEntity, @Auth() principal: Principal, @Proven() proven: ProvenLogin, @LoginDevice() device?: DeviceLogin): Promise<TokenReply> {
     return this.issue(app, principal, proven, device);
   }

@@ -4,7 +4,7 @@ import type { ErrorName } from '@app/contract';
 import { AccountService } from './account.service';
 import { ChangePasswordDto, DeleteUserDto, DeviceSnBody, DeviceSnQuery, SetPasswordDto, deviceSnOf, requiredDeviceSnOf } from './dto/account.dto';
 import { DeviceListItem, ImpersonationRecord } from './dto/account-replies';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { ApiEnvelope } from '../http/api-docs';
 import { UserRoute } from '../callers/route-access';
 import { Auth, Client, Tenant } from '../callers/resolved-request';
 import type { Principal } from '../callers/principal';

@@ -72,6 +72,11 @@ export function checkMobile(raw: string, defaultRegion: string | null): Checked<
     : { ok: true, value: e164 };
 }
 
+/** What a look-up compares with the user's column: the id, or the identifier as stored. */
+export function lookupValue(lookup: UserLookup): string | number {
+  return lookup.kind === 'id' ? lookup.id : lookup.kind === 'username' ? lookup.key : lookup.kind === 'mobile' ? lookup.e164 : lookup.address;
+}
+
 export function classifyLoginName(raw: string, defaultRegion: string | null): UserLookup {
   const name = raw.normalize('NFKC').trim();
   if (name.includes('@')) return { kind: 'email', address: name.toLowerCase() };

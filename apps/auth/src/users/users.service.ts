@@ -71,8 +71,7 @@ export class UsersService {
     return registered!;
   }
 
-  /** Creates a user; 10002 names a field that breaks a rule, 10004 names an identifier already taken. */
-  /** `client`: the request's, whose turn in the hashing queue the password's hash waits in. */
+  /** Creates a user (10002 names a field that breaks a rule, 10004 an identifier taken), hashing in `client`'s turn. */
   async register(app: AppEntity, input: NewUser, client?: HashingClient): Promise<UserEntity> {
     const identifiers = this.checkIdentifiers(app, input);
     const violation = passwordPolicyViolation(input.password, {
