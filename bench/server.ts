@@ -21,10 +21,10 @@ import { ConfigError, loadServiceConfig } from '@app/config';
 import { locateDatabase, PreparedStatements, preparedStatement } from '@app/persistence';
 import { runMigrations } from '../apps/auth/src/database/migrate';
 import { createHttpApp } from '../apps/auth/src/http/http-app';
-import { AppsService } from '../apps/auth/src/apps/apps.service';
+import { TenantsService } from '../apps/auth/src/tenants/tenants.service';
 import { UsersService } from '../apps/auth/src/users/users.service';
 import { AdminTokensService } from '../apps/auth/src/admin-tokens/admin-tokens.service';
-import type { AppEntity } from '../apps/auth/src/apps/app.entity';
+import type { AppEntity } from '../apps/auth/src/tenants/app.entity';
 import { measureHashOnly } from './hash-only';
 import type { BenchUser, DatabaseRoundTrip, RunnerMessage, ServiceMessage, ServiceWindow } from './protocol';
 
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const { port } = server.address() as { port: number };
 
   const provisionStarted = performance.now();
-  const app = await nest.get(AppsService).create({
+  const app = await nest.get(TenantsService).create({
     name: 'bench',
     defaultRegion: 'CN',
     // Every request comes from 127.0.0.1: with the throttle's defaults the failure rows would be

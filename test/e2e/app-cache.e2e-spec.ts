@@ -5,18 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TestService, expectError } from '../support/test-service';
-import { AppsService } from '../../apps/auth/src/apps/apps.service';
+import { TenantsService } from '../../apps/auth/src/tenants/tenants.service';
 
 /** A well-formed app_id that no app has. */
 const unknownAppId = () => `nope${randomBytes(10).toString('hex')}`;
 
 describe('the app cache', () => {
   let service: TestService;
-  let apps: AppsService;
+  let apps: TenantsService;
 
   beforeAll(async () => {
     service = await TestService.start();
-    apps = service.nest.get(AppsService);
+    apps = service.nest.get(TenantsService);
   });
   afterAll(() => service.close());
 

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sign } from 'jsonwebtoken';
 import { TestService, decodeJwt, type TestApp } from '../support/test-service';
 import { PlatformSdkClient } from '../support/platform-sdk-client';
-import { AppsService } from '../../apps/auth/src/apps/apps.service';
+import { TenantsService } from '../../apps/auth/src/tenants/tenants.service';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
@@ -180,7 +180,7 @@ describe('the platform web SDK against the default configuration', () => {
       expect((await service.post('/user/delete', { ...admin, headers: { user_id: String(carol.id) } })).body.code).toBe(200);
 
       // Tokens issued from now on live long, so a re-login's token outlasts the test.
-      await service.nest.get(AppsService).update(tenant.app.id, { tokenTtlSeconds: 3600 });
+      await service.nest.get(TenantsService).update(tenant.app.id, { tokenTtlSeconds: 3600 });
       await untilExpired([phone, tablet, banned, deleted, foreign].map((sdk) => sdk.token!));
     });
 

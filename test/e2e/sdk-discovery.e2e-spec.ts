@@ -10,8 +10,8 @@
  */
 import { PlatformSdkClient } from '../support/platform-sdk-client';
 import { TestService, type TestApp } from '../support/test-service';
-import { AppsService } from '../../apps/auth/src/apps/apps.service';
-import { AppStatus } from '../../apps/auth/src/apps/app.entity';
+import { TenantsService } from '../../apps/auth/src/tenants/tenants.service';
+import { AppStatus } from '../../apps/auth/src/tenants/app.entity';
 
 const PASSWORD = 'correct horse battery';
 
@@ -91,7 +91,7 @@ describe('GET /app_dns, as the SDKs read it', () => {
   it('answers an unknown app and a disabled one with the platform’s 40000', async () => {
     expect(await discover('no_such_app')).toMatchObject({ ok: false, code: 40000 });
     const disabled = await api.createApp();
-    await api.nest.get(AppsService).update(disabled.app.id, { status: AppStatus.Disabled });
+    await api.nest.get(TenantsService).update(disabled.app.id, { status: AppStatus.Disabled });
     expect(await discover(disabled.app.id)).toMatchObject({ ok: false, code: 40000 });
   });
 

@@ -10,7 +10,7 @@ import { TestService, decodeJwt, expectError, type TestApp } from '../support/te
 import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.entity';
 import { SessionEntity } from '../../apps/auth/src/token/session.entity';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
-import { AppsService } from '../../apps/auth/src/apps/apps.service';
+import { TenantsService } from '../../apps/auth/src/tenants/tenants.service';
 
 const PASSWORD = 'correct horse battery';
 
@@ -213,7 +213,7 @@ describe('the token routes', () => {
     it('must name an enabled app', async () => {
       const disabled = await service.createApp();
       await service.createUser(disabled.app, { username: 'carol' });
-      await service.nest.get(AppsService).update(disabled.app.id, { status: 1 });
+      await service.nest.get(TenantsService).update(disabled.app.id, { status: 1 });
       const reply = await service.post('/token/user', { appId: disabled.app.id, body: { name: 'carol', password: PASSWORD } });
       expectError(reply, 404, 40000, /disabled/);
     });

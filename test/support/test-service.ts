@@ -10,10 +10,10 @@ import { DataSource } from 'typeorm';
 import { loadServiceConfig, type ServiceConfig } from '../../libs/config/src';
 import { createHttpApp } from '../../apps/auth/src/http/http-app';
 import { createAppLog } from '../../apps/auth/src/logging/app-logger';
-import { AppsService, type NewAppSettings } from '../../apps/auth/src/apps/apps.service';
+import { TenantsService, type NewAppSettings } from '../../apps/auth/src/tenants/tenants.service';
 import { UsersService, type NewUser } from '../../apps/auth/src/users/users.service';
 import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
-import type { AppEntity } from '../../apps/auth/src/apps/app.entity';
+import type { AppEntity } from '../../apps/auth/src/tenants/app.entity';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 import { HARNESS_ERROR_MODE } from './error-mode';
 
@@ -93,7 +93,7 @@ export class TestService {
 
   /** A new app (tenant) with an admin token; settings as for `app create`. */
   async createApp(settings: Partial<NewAppSettings> = {}): Promise<TestApp> {
-    const app = await this.nest.get(AppsService).create({ name: `test-${Date.now()}`, ...settings });
+    const app = await this.nest.get(TenantsService).create({ name: `test-${Date.now()}`, ...settings });
     const adminToken = (await this.nest.get(AdminTokensService).create(app.id, 'test')).token;
     return { app, adminToken };
   }

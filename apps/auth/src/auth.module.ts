@@ -3,8 +3,8 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SERVICE_CONFIG, ServiceConfigModule, type ServiceConfig } from '@app/config';
 import { dataSourceOptions } from './database/data-source-options';
-import { AppsModule } from './apps/apps.module';
-import { AppGuard } from './apps/app.guard';
+import { TenantsModule } from './tenants/tenants.module';
+import { AppGuard } from './callers/app.guard';
 import { UsersModule } from './users/users.module';
 import { TokenModule } from './token/token.module';
 import { CallersModule } from './callers/callers.module';
@@ -41,7 +41,7 @@ export class AuthModule implements NestModule {
       imports: [
         ServiceConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { poolSize: config.dbPoolSize, timeoutMs: config.dbTimeoutMs })),
-        AppsModule,
+        TenantsModule,
         UsersModule,
         TokenModule,
         CallersModule,
@@ -57,7 +57,7 @@ export class AuthModule implements NestModule {
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         // Order matters: the app first, then the caller, who belongs to it.
-        { provide: APP_GUARD, useClass: AppGuard },
+        { provide: APP_GUARD, useExisting: AppGuard },
         { provide: APP_GUARD, useExisting: CallerGuard },
       ],
     };

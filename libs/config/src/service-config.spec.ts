@@ -45,6 +45,7 @@ describe('loadServiceConfig', () => {
       corsOrigins: [],
       redisUrl: undefined,
       redisTimeoutMs: 300,
+      intervals: { throttlePurgeMs: 600_000, revocationPurgeMs: 600_000, signingKeysRefreshMs: 30_000, redisProbeMs: 1000 },
       logLevel: 'log',
       metricsEnabled: true,
       sdkDiscovery: { publicUrl: 'http://localhost:3000', webimUrls: [], rtcUrls: [] },

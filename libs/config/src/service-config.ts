@@ -60,6 +60,8 @@ export interface ServiceConfig {
    * that accepts connections but does not answer must not hold logins).
    */
   readonly redisTimeoutMs: number;
+  /** Milliseconds between runs of each background task (apps/auth/src/scheduler; .env.example says what each does). */
+  readonly intervals: { readonly throttlePurgeMs: number; readonly revocationPurgeMs: number; readonly signingKeysRefreshMs: number; readonly redisProbeMs: number };
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
   readonly metricsEnabled: boolean;
@@ -119,6 +121,13 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     corsOrigins: read.list('CORS_ORIGINS'),
     redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
     redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 300, 20, 10000),
+    intervals: {
+      throttlePurgeMs: read.integer('THROTTLE_PURGE_INTERVAL_MS', 600_000, 1000, 86_400_000),
+      revocationPurgeMs: read.integer('REVOCATION_PURGE_INTERVAL_MS', 600_000, 1000, 86_400_000),
+      // At most a minute: a rotation's margins (signing-keys.service.ts) count on every instance hearing of it within one.
+      signingKeysRefreshMs: read.integer('SIGNING_KEYS_REFRESH_INTERVAL_MS', 30_000, 1000, 60_000),
+      redisProbeMs: read.integer('REDIS_PROBE_INTERVAL_MS', 1000, 100, 60_000),
+    },
     logLevel: read.oneOf(
       'LOG_LEVEL',
       { error: 'error', warn: 'warn', log: 'log', info: 'log', debug: 'debug', verbose: 'verbose' },

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
 import type { Relation } from 'typeorm';
-import { AppEntity } from '../apps/app.entity';
+import { AppEntity } from '../tenants/app.entity';
 
 export type AdminTokenScope = 'admin' | 'verifier';
 

@@ -5,7 +5,7 @@
  * Two scopes. `admin` passes every admin route (the CallerGuard resolves it through `findActive`).
  * `verifier` is what another service verifying our tokens holds: it passes only the routes that
  * check it themselves, in the statement that does their work (`POST /token/introspect`, `GET
- * /token/revocations`: `@Access('verifier')`, with `@VerifierCredential()`), which admin tokens
+ * /token/revocations`: `@VerifierRoute()`, with `@VerifierCredential()`), which admin tokens
  * pass too; everywhere else it is an unknown admin token. So a consuming service that leaks it
  * leaks the revocation log and introspection of one app, not the power to register, ban or act as
  * its users.

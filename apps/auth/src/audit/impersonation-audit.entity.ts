@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import type { Relation } from 'typeorm';
 import { int64Number } from '@app/persistence';
-import { AppEntity } from '../apps/app.entity';
+import { AppEntity } from '../tenants/app.entity';
 
 /** One impersonated call: who really called, as whom, what, when and from where. */
 @Entity({ name: 'impersonation_audit' })

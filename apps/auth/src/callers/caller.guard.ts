@@ -1,158 +1,36 @@
 /**
- * Resolves who is calling and as whom, once per request, and enforces the route's `@Access(...)`.
- * Runs after AppGuard, so the app is known and the impersonation headers are shape-checked.
- *
- * The rules (docs/authorization.md has them as a table):
- * - `access-token` is an admin token of this app (principal: admin), a user token we issued for
- *   this app and not revoked (principal: that user), absent (anonymous), a user token that has only
- *   expired (402, the platform SDK's re-login signal), or anything else: 10008.
- * - `group_id` needs an admin token: the request acts as an admin of that group, which must exist
- *   in the app (20001). With a user token or none: 10010.
- * - `user_id` with an admin token: the request acts as that user of the app (the platform's
- *   original text). With a user token of U: it acts as V only when U holds a higher role than V
- *   (owner > admin > member) in a group they share (20002 when they share none, 20012 when U never
- *   outranks V): an admin cannot act for the owner or another admin.
- * - Both headers at once: 10002.
- * - Routes open to anonymous callers ignore an unusable `access-token` (client SDKs re-send stale
- *   ones, also after logging out or deleting the account) unless an impersonation header asks for
- *   it to mean something: the login routes ignore any token; registration on an app that allows
- *   open registration still takes a valid admin token as admin.
- *
- * What it prevents: a token of another app acting here, a revoked admin token or session still
- * working, a stale or unknown `user_id` silently falling back to the caller's own identity, and a
- * group member acting for another member. Every impersonated call leaves one audit row.
- * Routes without `@Access` require an admin: a forgotten decorator fails closed.
+ * Resolves who is calling and as whom, once per request, by the route's rule (CallerResolver has
+ * the rules); runs after AppGuard. Handlers read the result through `@Auth()`. What it prevents: an
+ * impersonated call without its audit row (written before the handler runs; failing to write it
+ * fails the call), and a route without a declared rule being open (it requires an admin).
  */
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiError } from '@app/contract';
-import { AdminTokensService, isAdminTokenShape } from '../admin-tokens/admin-tokens.service';
-import { AccessTokenVerifier } from '../token/access-token-verifier';
-import { UsersService } from '../users/users.service';
-import { GroupDirectory } from '../groups/group-directory';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
-import { ROUTE_ACCESS, type RouteAccess } from '../http/route-access';
-import { requestPath, type Caller, type ResolvedRequest } from '../http/request-context';
-import type { AppEntity } from '../apps/app.entity';
-import type { Acting, Principal } from './principal';
-
-const ANONYMOUS: Caller = { kind: 'anonymous' };
+import { requestPath } from '../http/request-context';
+import { routeAccessOf } from './route-access';
+import { CallerResolver } from './caller-resolver';
+import { singleHeader, tenantOf, type ResolvedRequest } from './resolved-request';
 
 @Injectable()
 export class CallerGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly adminTokens: AdminTokensService,
-    private readonly accessTokens: AccessTokenVerifier,
-    private readonly users: UsersService,
-    private readonly groups: GroupDirectory,
+    private readonly resolver: CallerResolver,
     private readonly audit: ImpersonationAudit,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access =
-      this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]) ?? 'admin';
+    const access = routeAccessOf(this.reflector, context);
     if (access === 'none' || access === 'verifier') return true;
     const request = context.switchToHttp().getRequest<ResolvedRequest>();
-    const app = request.tenant!;
-    const { groupId, userId } = request.impersonation ?? {};
-    if (groupId !== undefined && userId !== undefined) {
-      throw new ApiError('BAD_PARAMETER', 'group_id and user_id headers cannot be sent together');
-    }
-    const headersSent = groupId !== undefined || userId !== undefined;
-
-    const token = request.headers['access-token'];
-    if (Array.isArray(token)) throw new ApiError('BAD_PARAMETER', 'access-token header is given more than once');
-    const caller = await this.callerOf(access, token, headersSent, app);
-    const acting = await this.acting(app, caller, groupId, userId);
-    // A user naming itself in user_id acts as itself: no impersonation, no audit row.
-    const actsAsItself = caller.kind === 'user' && acting.kind === 'user' && acting.userId === caller.userId;
-    const impersonated = headersSent && !actsAsItself;
-    const principal: Principal = { caller, acting, impersonated };
-    request.caller = caller;
+    const app = tenantOf(request);
+    const token = singleHeader(request, 'access-token');
+    const principal = await this.resolver.resolve(access, { app, token, ...request.impersonation });
     request.principal = principal;
-
-    this.enforce(access, app, principal, Boolean(token));
-    if (impersonated) {
+    if (principal.impersonated) {
       await this.audit.record({ appId: app.id, principal, method: request.method, path: requestPath(request), clientIp: request.ip });
     }
     return true;
   }
-
-  /**
-   * The caller behind `access-token`. Where anonymous callers are allowed and no impersonation
-   * header gives the token a meaning, an unusable one counts as none: the login routes take their
-   * identity from the body and ignore any token; registration on an app open to it still honours a
-   * valid one. On an app closed to it registration needs an admin, so a bad token is refused (10008).
-   */
-  private async callerOf(access: RouteAccess, token: string | undefined, headersSent: boolean, app: AppEntity): Promise<Caller> {
-    if (!token) return ANONYMOUS;
-    if (headersSent) return this.resolve(token, app.id);
-    if (access === 'anonymous') return ANONYMOUS;
-    if (access === 'admin-or-open' && app.openRegistration) return this.resolve(token, app.id).catch(anonymousIfUnusable);
-    return this.resolve(token, app.id);
-  }
-
-  private async resolve(token: string, appId: string): Promise<Caller> {
-    if (isAdminTokenShape(token)) {
-      const adminToken = await this.adminTokens.findActive(token);
-      if (!adminToken) throw new ApiError('ACCESS_TOKEN_INVALID', 'access-token is unknown or revoked');
-      if (adminToken.appId !== appId) throw new ApiError('ACCESS_TOKEN_INVALID', 'access-token belongs to another app');
-      return { kind: 'admin', appId, adminTokenId: adminToken.id };
-    }
-    const verified = await this.accessTokens.verify(token, appId);
-    return { kind: 'user', appId, userId: verified.userId, jti: verified.jti };
-  }
-
-  private async acting(app: AppEntity, caller: Caller, groupId: string | undefined, userId: string | undefined): Promise<Acting> {
-    if (groupId !== undefined) {
-      if (caller.kind !== 'admin') throw new ApiError('NO_PERMISSION', 'group_id can only be used with an admin access-token');
-      if (!(await this.groups.exists(app.id, groupId))) throw new ApiError('GROUP_NOT_FOUND', `Group ${groupId} does not exist in this app`);
-      return { kind: 'group-admin', groupId };
-    }
-    if (userId !== undefined) {
-      const target = Number(userId);
-      if (caller.kind === 'anonymous') throw new ApiError('NO_PERMISSION', 'user_id needs an admin or user access-token');
-      if (!Number.isSafeInteger(target) || !(await this.users.findForLogin(app.id, { kind: 'id', id: target }))) {
-        throw new ApiError('NO_PERMISSION', `user_id ${userId} is not a user of this app`);
-      }
-      if (caller.kind === 'user' && caller.userId !== target) {
-        const standing = await this.groups.standing(app.id, caller.userId, target);
-        if (standing === 'shares-nothing') throw new ApiError('NOT_GROUP_MEMBER', `user ${userId} is not a member of any of your groups`);
-        if (standing === 'does-not-outrank') {
-          throw new ApiError('NEEDS_GROUP_ADMIN', `acting for user ${userId} needs a higher role than theirs (owner > admin > member) in a group you share`);
-        }
-      }
-      return { kind: 'user', userId: target };
-    }
-    if (caller.kind === 'admin') return { kind: 'admin' };
-    if (caller.kind === 'user') return { kind: 'user', userId: caller.userId };
-    return { kind: 'anonymous' };
-  }
-
-  private enforce(access: RouteAccess, app: AppEntity, principal: Principal, tokenSent: boolean): void {
-    const { caller, acting } = principal;
-    switch (access) {
-      case 'anonymous':
-        return;
-      case 'admin-or-open':
-        if (caller.kind === 'admin' || app.openRegistration) return;
-        if (!tokenSent) throw new ApiError('NO_PERMISSION', 'This app does not allow open registration: an admin access-token is required');
-        throw new ApiError('NO_PERMISSION', 'This endpoint needs an admin access-token');
-      case 'admin':
-        if (caller.kind === 'admin') return;
-        if (!tokenSent) throw new ApiError('ACCESS_TOKEN_MISSING');
-        throw new ApiError('NO_PERMISSION', 'This endpoint needs an admin access-token');
-      case 'user':
-        if (acting.kind === 'user') return;
-        if (!tokenSent) throw new ApiError('ACCESS_TOKEN_MISSING');
-        throw new ApiError('BAD_PARAMETER', 'With an admin access-token this endpoint needs the user_id header naming the user');
-    }
-  }
-}
-
-/** A token that is refused (10008) or has expired (402) stands for no caller; any other failure (the database) stays one. */
-function anonymousIfUnusable(error: unknown): Caller {
-  if (error instanceof ApiError && (error.errorName === 'ACCESS_TOKEN_INVALID' || error.errorName === 'ACCESS_TOKEN_EXPIRED')) return ANONYMOUS;
-  throw error;
 }

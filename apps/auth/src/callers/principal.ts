@@ -1,4 +1,8 @@
-import type { Caller } from '../http/request-context';
+/** Who is calling: resolved once per request from `access-token` (caller-resolver.ts). */
+export type Caller =
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'admin'; readonly appId: string; readonly adminTokenId: string }
+  | { readonly kind: 'user'; readonly appId: string; readonly userId: number; readonly jti: string };
 
 /** On whose behalf a request acts. */
 export type Acting =

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfigModule, type ServiceConfig } from '@app/config';
 import { dataSourceOptions } from '../database/data-source-options';
-import { AppsModule } from '../apps/apps.module';
+import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
 import { AdminTokensModule } from '../admin-tokens/admin-tokens.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
@@ -16,7 +16,7 @@ export class CliModule {
       imports: [
         ServiceConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, { poolSize: 2, timeoutMs: config.dbTimeoutMs })),
-        AppsModule,
+        TenantsModule,
         UsersModule,
         AdminTokensModule,
         SigningKeysModule,

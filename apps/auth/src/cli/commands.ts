@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiError } from '@app/contract';
-import { AppsService } from '../apps/apps.service';
+import { TenantsService } from '../tenants/tenants.service';
 import { UsersService } from '../users/users.service';
 import { AdminTokensService } from '../admin-tokens/admin-tokens.service';
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
-import { AppStatus, type AppEntity } from '../apps/app.entity';
-import type { NewAppSettings } from '../apps/apps.service';
+import { AppStatus, type AppEntity } from '../tenants/app.entity';
+import type { NewAppSettings } from '../tenants/tenants.service';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { SecretBox } from '../crypto/secret-box';
 import { appFileKeyOf, fileStoreSecretOf } from '../token/store-token';
@@ -63,7 +63,7 @@ type Command = (context: INestApplicationContext, args: string[], stdin: () => P
 export const COMMANDS: Record<string, Command> = {
   'app create': async (context, args) => {
     const { values } = parse(args, { name: { type: 'string' }, ...APP_SETTING_OPTIONS });
-    const app = await context.get(AppsService).create({ name: required(values.name, '--name'), ...appSettings(values) });
+    const app = await context.get(TenantsService).create({ name: required(values.name, '--name'), ...appSettings(values) });
     const adminToken = await context.get(AdminTokensService).create(app.id, 'created with the app');
     return { app_id: app.id, admin_token: adminToken.token };
   },
@@ -87,12 +87,12 @@ export const COMMANDS: Record<string, Command> = {
       ...(values.disable ? { status: AppStatus.Disabled } : values.enable ? { status: AppStatus.Active } : {}),
     };
     if (Object.keys(changes).length === 0) throw new UsageError('app update needs at least one setting to change');
-    const updated = await context.get(AppsService).update(app.id, changes);
+    const updated = await context.get(TenantsService).update(app.id, changes);
     return describeApp(updated!);
   },
 
   'app list': async (context) => {
-    const apps = await context.get(AppsService).list();
+    const apps = await context.get(TenantsService).list();
     return apps.map(describeApp);
   },
 
@@ -289,7 +289,7 @@ function readImportedUser(line: string): { ok: true; value: ImportedUser } | { o
 }
 
 async function findApp(context: INestApplicationContext, appId: string): Promise<AppEntity> {
-  const app = await context.get(AppsService).find(appId);
+  const app = await context.get(TenantsService).find(appId);
   if (!app) throw new UsageError(`No app ${appId}`);
   return app;
 }

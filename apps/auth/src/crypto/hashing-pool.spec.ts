@@ -76,8 +76,8 @@ describe('HashingPool', () => {
       return gone;
     };
     const running = pool.hash(PASSWORD, SLOW);
-    const dropped = pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: abandoned });
-    const next = pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: () => false });
+    const dropped = pool.verifyArgon2(stored, PASSWORD, { network: CLIENT, gone: abandoned });
+    const next = pool.verifyArgon2(stored, PASSWORD, { network: CLIENT, gone: () => false });
     expect(pool.load()).toEqual({ running: 1, queued: 2 });
     gone = true; // after it was queued: what counts is whether it is gone when its turn comes
     await running;
@@ -105,7 +105,7 @@ describe('HashingPool', () => {
     const stored = await pool.hash(PASSWORD, FAST);
     let gone = false;
     const running = pool.hash(PASSWORD, SLOW);
-    const hungUp = pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: () => gone });
+    const hungUp = pool.verifyArgon2(stored, PASSWORD, { network: CLIENT, gone: () => gone });
     gone = true;
     const next = pool.verifyArgon2(stored, PASSWORD); // the queue is full, of a job nobody waits for
     await expect(hungUp).rejects.toBeInstanceOf(HashingAbandoned);
@@ -119,7 +119,7 @@ describe('HashingPool', () => {
     const stored = await pool.hash(PASSWORD, FAST);
     const running = pool.hash(PASSWORD, SLOW);
     const answered: string[] = [];
-    const verify = (ip: string, label: string) => pool.verifyArgon2(stored, PASSWORD, { ip }).then(() => answered.push(label));
+    const verify = (ip: string, label: string) => pool.verifyArgon2(stored, PASSWORD, { network: ip }).then(() => answered.push(label));
     const requests = [verify('a', 'a1'), verify('a', 'a2'), verify('a', 'a3'), verify('b', 'b1'), pool.hash(PASSWORD, FAST).then(() => answered.push('unnamed'))];
     await running;
     await Promise.all(requests);
@@ -131,7 +131,7 @@ describe('HashingPool', () => {
     const stored = await pool.hash(PASSWORD, FAST);
     const running = pool.hash(PASSWORD, SLOW);
     const outcome = (ip: string) =>
-      pool.verifyArgon2(stored, PASSWORD, { ip }).then(
+      pool.verifyArgon2(stored, PASSWORD, { network: ip }).then(
         () => 'verified',
         (error: Error) => (error instanceof HashingSaturated ? 'refused' : error.message),
       );
@@ -154,11 +154,11 @@ describe('HashingPool', () => {
         () => 'verified',
         (error: Error) => error.name,
       );
-    const flood = [1, 2, 3].map(() => outcome(pool.verifyArgon2(stored, PASSWORD, { ip: 'a' })));
-    const hungUp = outcome(pool.verifyArgon2(stored, PASSWORD, { ip: 'b', gone: () => gone }));
+    const flood = [1, 2, 3].map(() => outcome(pool.verifyArgon2(stored, PASSWORD, { network: 'a' })));
+    const hungUp = outcome(pool.verifyArgon2(stored, PASSWORD, { network: 'b', gone: () => gone }));
     gone = true;
-    const newcomer = outcome(pool.hash(PASSWORD, FAST, { ip: 'c' })); // b's job is dropped: room without displacing
-    const another = outcome(pool.verifyArgon2(stored, PASSWORD, { ip: 'd' })); // full again: a's newest goes
+    const newcomer = outcome(pool.hash(PASSWORD, FAST, { network: 'c' })); // b's job is dropped: room without displacing
+    const another = outcome(pool.verifyArgon2(stored, PASSWORD, { network: 'd' })); // full again: a's newest goes
     expect(pool.load()).toEqual({ running: 1, queued: 4 });
     await running;
     expect(await Promise.all([...flood, hungUp, newcomer, another])).toEqual([
@@ -176,7 +176,7 @@ describe('HashingPool', () => {
     const pool = new HashingPool(1);
     const stored = await pool.hash(PASSWORD, FAST);
     const running = pool.hash(PASSWORD, SLOW).catch((error: Error) => error);
-    const waiting = ['a', 'a', 'b', 'c'].map((ip) => pool.verifyArgon2(stored, PASSWORD, { ip }).catch((error: Error) => error));
+    const waiting = ['a', 'a', 'b', 'c'].map((ip) => pool.verifyArgon2(stored, PASSWORD, { network: ip }).catch((error: Error) => error));
     await pool.close();
     for (const refused of await Promise.all([running, ...waiting])) expect(refused).toBeInstanceOf(HashingUnavailable);
     expect(pool.load()).toEqual({ running: 0, queued: 0 });
@@ -187,8 +187,8 @@ describe('HashingPool', () => {
     const stored = await pool.hash(PASSWORD, FAST);
     const running = pool.hash(PASSWORD, SLOW);
     const answered: number[] = [];
-    const queued = [0, 1].map((i) => pool.verifyArgon2(stored, PASSWORD, { ip: 'proxy' }).then(() => answered.push(i)));
-    await expect(pool.verifyArgon2(stored, PASSWORD, { ip: 'proxy' })).rejects.toBeInstanceOf(HashingSaturated);
+    const queued = [0, 1].map((i) => pool.verifyArgon2(stored, PASSWORD, { network: 'proxy' }).then(() => answered.push(i)));
+    await expect(pool.verifyArgon2(stored, PASSWORD, { network: 'proxy' })).rejects.toBeInstanceOf(HashingSaturated);
     await running;
     await Promise.all(queued);
     expect(answered).toEqual([0, 1]);
@@ -197,9 +197,9 @@ describe('HashingPool', () => {
   it('runs a verification whose asker is still there as any other', async () => {
     const pool = newPool(1);
     const stored = await pool.hash(PASSWORD, FAST);
-    await expect(pool.verifyArgon2(stored, PASSWORD, { ip: CLIENT, gone: () => false })).resolves.toBe(true);
-    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, { ip: CLIENT, gone: () => false })).resolves.toBe(true);
-    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, { ip: CLIENT, gone: () => true })).rejects.toBeInstanceOf(HashingAbandoned);
+    await expect(pool.verifyArgon2(stored, PASSWORD, { network: CLIENT, gone: () => false })).resolves.toBe(true);
+    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, { network: CLIENT, gone: () => false })).resolves.toBe(true);
+    await expect(pool.verifyBcrypt(bcryptHashSync(PASSWORD, 4), PASSWORD, { network: CLIENT, gone: () => true })).rejects.toBeInstanceOf(HashingAbandoned);
   });
 
   it('answers every request beyond its size, with never more workers than its size', async () => {

@@ -11,8 +11,8 @@
  *
  * The queue is bounded (`maxQueued`): a job beyond it is refused at once (HashingSaturated)
  * rather than left to wait longer than any client would, holding its request meanwhile. It is
- * shared out by client (fair-share-queue.ts; a client is its address: clientNetwork in
- * http/client-ip.ts, an IPv6 address by its /64): when it is full, a job of a client with fewer
+ * shared out by client (fair-share-queue.ts; a client is its network: clientNetwork in
+ * callers/client.ts, an IPv6 address by its /64): when it is full, a job of a client with fewer
  * jobs waiting takes the place of the newest job of the client with the most, which is refused.
  * Behind a proxy not listed in TRUSTED_PROXIES every job is of one client: first come first served.
  *
@@ -59,8 +59,8 @@ export class HashingAbandoned extends Error {
 
 /** Who a job is for: the client the queue is shared out by, and whether it has hung up. */
 export interface HashingClient {
-  /** Its address: jobs with the same one take their turns together (none: work done for no request). */
-  readonly ip?: string;
+  /** Its network (an IPv4 address, an IPv6 /64): jobs with the same one take their turns together (none: work done for no request). */
+  readonly network?: string;
   /** True once nobody waits for the answer any more; asked when the job's turn comes, not before. */
   readonly gone?: () => boolean;
   /** Told when a worker takes the job: what follows is the hash's own time, not the wait for a worker. */
@@ -149,7 +149,7 @@ export class HashingPool {
   private run(job: HashingJob, client?: HashingClient): Promise<string | boolean> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new HashingUnavailable('The hashing pool is closed'));
-      const request: Request = { job, client: client?.ip ?? UNNAMED_CLIENT, abandoned: client?.gone, started: client?.started, resolve, reject };
+      const request: Request = { job, client: client?.network ?? UNNAMED_CLIENT, abandoned: client?.gone, started: client?.started, resolve, reject };
       if (this.queue.size >= this.maxQueued && this.idle.length === 0) {
         // A full queue first sheds the jobs nobody waits for: hung-up clients must not hold places.
         for (const dropped of this.queue.removeWhere((waiting) => waiting.abandoned?.() === true)) dropped.reject(new HashingAbandoned());

@@ -128,7 +128,7 @@ export class PasswordHasher implements OnModuleInit, OnApplicationShutdown {
   /** The verification, and when its hash started (when it was asked, for a hash no worker reads). */
   private async timedVerify(passwordHash: string, password: string, client?: HashingClient): Promise<{ matches: boolean; startedAt: number }> {
     let startedAt = performance.now();
-    const timed: HashingClient = { ip: client?.ip, gone: client?.gone, started: () => (startedAt = performance.now()) };
+    const timed: HashingClient = { network: client?.network, gone: client?.gone, started: () => (startedAt = performance.now()) };
     let matches = false;
     try {
       if (passwordHash.startsWith('$argon2')) matches = await this.pool.verifyArgon2(passwordHash, password, timed);

@@ -3,7 +3,7 @@
  * migration scripts. Schema changes go through migrations only (never `synchronize`).
  */
 import type { DataSourceOptions } from 'typeorm';
-import { AppEntity } from '../apps/app.entity';
+import { AppEntity } from '../tenants/app.entity';
 import { UserEntity } from '../users/user.entity';
 import { DeviceEntity } from '../devices/device.entity';
 import { SessionEntity } from '../token/session.entity';

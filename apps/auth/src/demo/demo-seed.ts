@@ -14,7 +14,7 @@ import { closeSync, constants, openSync, rmSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { ensurePrivateDirectory } from '@app/persistence';
-import { AppsService } from '../apps/apps.service';
+import { TenantsService } from '../tenants/tenants.service';
 import { UsersService } from '../users/users.service';
 import { AdminTokensService } from '../admin-tokens/admin-tokens.service';
 
@@ -26,7 +26,7 @@ export class DemoSeed implements OnApplicationBootstrap {
   private readonly logger = new Logger('Demo');
 
   constructor(
-    private readonly apps: AppsService,
+    private readonly apps: TenantsService,
     private readonly users: UsersService,
     private readonly adminTokens: AdminTokensService,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,

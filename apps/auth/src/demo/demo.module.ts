@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DemoSeed } from './demo-seed';
-import { AppsModule } from '../apps/apps.module';
+import { TenantsModule } from '../tenants/tenants.module';
 import { UsersModule } from '../users/users.module';
 import { AdminTokensModule } from '../admin-tokens/admin-tokens.module';
 
 @Module({
-  imports: [AppsModule, UsersModule, AdminTokensModule],
+  imports: [TenantsModule, UsersModule, AdminTokensModule],
   providers: [DemoSeed],
 })
 export class DemoModule {}

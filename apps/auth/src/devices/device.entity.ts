@@ -1,7 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
 import type { Relation } from 'typeorm';
 import { int64Number } from '@app/persistence';
-import { AppEntity } from '../apps/app.entity';
+import { AppEntity } from '../tenants/app.entity';
 import { UserEntity } from '../users/user.entity';
 
 /** The platform's device platforms. */

@@ -18,7 +18,7 @@ import type { DeviceEntity } from './device.entity';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { actingUserId, asSelf } from '../users/account-access';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 /** Two binds of one token racing: the loser's transaction runs again and takes the token over. */
 const MAX_ATTEMPTS = 3;

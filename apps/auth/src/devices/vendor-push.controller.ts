@@ -2,12 +2,11 @@ import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { VendorPushBindings } from './vendor-push-bindings';
 import { BindVendorPushTokenDto, UnbindVendorPushTokenQuery } from './dto/vendor-push.dto';
-import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
-import { Access } from '../http/route-access';
-import { Tenant } from '../http/tenant.decorator';
-import { Auth } from '../callers/auth.decorator';
+import { ApiEnvelope } from '../http/api-docs';
+import { UserRoute } from '../callers/route-access';
+import { Auth, Tenant } from '../callers/resolved-request';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 const ACTING_FOR =
   "The user's own access-token acts as the user; an admin access-token, or a group owner's or admin's, acts for the user named by the user_id header.";
@@ -17,8 +16,6 @@ const ACTING_FOR =
  * the device it logged in from, so the push service reaches that device while it is signed in.
  */
 @ApiTags('user')
-@PlatformHeaders()
-@Access('user')
 @Controller('user/token')
 export class VendorPushController {
   constructor(private readonly bindings: VendorPushBindings) {}
@@ -32,7 +29,7 @@ export class VendorPushController {
       `the device list shows its notifier_name, never the token. ${ACTING_FOR}`,
   })
   @ApiEnvelope('boolean')
-  @ApiErrors('ACCESS_TOKEN_MISSING')
+  @UserRoute()
   async bind(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: BindVendorPushTokenDto): Promise<boolean> {
     await this.bindings.bind(app, principal, body.device_sn, { token: body.device_token, notifier: body.notifier_name });
     return true;
@@ -45,7 +42,7 @@ export class VendorPushController {
     description: `device_sn (or deviceSn) in the query; absent: the device the calling access-token was issued for. Unbinding an unbound device succeeds. ${ACTING_FOR}`,
   })
   @ApiEnvelope('boolean')
-  @ApiErrors('ACCESS_TOKEN_MISSING')
+  @UserRoute()
   async unbind(@Tenant() app: AppEntity, @Auth() principal: Principal, @Query() query: UnbindVendorPushTokenQuery): Promise<boolean> {
     await this.bindings.unbind(app, principal, query.deviceSnNamed());
     return true;

@@ -4,10 +4,10 @@ import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { appDnsReply } from './app-dns-reply';
 import { AppDnsQuery, AppDnsReply } from './app-dns.dto';
-import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
-import { Access } from '../http/route-access';
-import { Tenant } from '../http/tenant.decorator';
-import type { AppEntity } from '../apps/app.entity';
+import { ApiEnvelope } from '../http/api-docs';
+import { AnonymousRoute } from '../callers/route-access';
+import { Tenant } from '../callers/resolved-request';
+import type { AppEntity } from '../tenants/app.entity';
 
 /**
  * Lets the platform's SDKs find this service with no other server: an app sets the SDK's
@@ -16,8 +16,6 @@ import type { AppEntity } from '../apps/app.entity';
  * the app by then: unknown or disabled is the platform's 40000.
  */
 @ApiTags('sdk')
-@PlatformHeaders()
-@Access('anonymous')
 @Controller('app_dns')
 export class AppDnsController {
   private readonly reply: AppDnsReply;
@@ -32,7 +30,7 @@ export class AppDnsController {
     description: 'ratel is PUBLIC_URL; webim and rtc are WEBIM_URLS and RTC_URLS. Any access-token sent along is ignored.',
   })
   @ApiEnvelope(AppDnsReply)
-  @ApiErrors()
+  @AnonymousRoute()
   appDns(@Tenant() app: AppEntity, @Query() query: AppDnsQuery): AppDnsReply {
     if (query.app_id !== undefined && query.app_id !== app.id) {
       throw new ApiError('BAD_PARAMETER', 'app_id in the query is not the app_id header');

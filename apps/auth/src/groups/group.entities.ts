@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import type { Relation } from 'typeorm';
 import { int64Number } from '@app/persistence';
-import { AppEntity } from '../apps/app.entity';
+import { AppEntity } from '../tenants/app.entity';
 import { UserEntity } from '../users/user.entity';
 
 /** A member's role in a group, as the group service reports it. */

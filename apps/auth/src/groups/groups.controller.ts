@@ -2,18 +2,16 @@ import { Body, Controller, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GroupDirectory } from './group-directory';
 import { GroupIdDto, GroupMemberDto, GroupSyncDto } from './dto/group-sync.dto';
-import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
-import { Access } from '../http/route-access';
-import { Tenant } from '../http/tenant.decorator';
-import type { AppEntity } from '../apps/app.entity';
+import { ApiEnvelope } from '../http/api-docs';
+import { AdminRoute } from '../callers/route-access';
+import { Tenant } from '../callers/resolved-request';
+import type { AppEntity } from '../tenants/app.entity';
 
 /**
  * How the group service keeps our group directory current: after any change to a group, it sends
  * the group's complete member list with roles (admin token of the app).
  */
 @ApiTags('group')
-@PlatformHeaders()
-@Access('admin')
 @Controller('group')
 export class GroupsController {
   constructor(private readonly groups: GroupDirectory) {}
@@ -21,7 +19,7 @@ export class GroupsController {
   @Put('sync')
   @ApiOperation({ summary: "Replace a group's members and roles (group service only)" })
   @ApiEnvelope('boolean')
-  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  @AdminRoute()
   async sync(@Tenant() app: AppEntity, @Body() body: GroupSyncDto): Promise<boolean> {
     await this.groups.sync(
       app.id,
@@ -35,7 +33,7 @@ export class GroupsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Forget a dissolved group (group service only)' })
   @ApiEnvelope('boolean')
-  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
+  @AdminRoute()
   remove(@Tenant() app: AppEntity, @Body() body: GroupIdDto): Promise<boolean> {
     return this.groups.remove(app.id, body.group_id);
   }

@@ -11,15 +11,15 @@ import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/sw
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiError, ErrorCatalogue } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
-import { Access } from '../http/route-access';
-import { ApiEnvelope } from '../http/api-docs.decorators';
+import { NoAppRoute } from '../callers/route-access';
+import { ApiEnvelope } from '../http/api-docs';
 import { LivenessReply, ReadinessReply } from './health-replies';
 import { THROTTLE_STORE, type ThrottleStore } from '../throttle/throttle-store';
 
 const { DATABASE_UNAVAILABLE } = ErrorCatalogue;
 
 @ApiTags('health')
-@Access('none')
+@NoAppRoute()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -19,7 +19,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ApiError, ErrorCatalogue, errorEnvelope, type ErrorDefinition } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { isDatabaseUnavailable } from '@app/persistence';
-import { requestPath, type HttpRequest, type ResolvedRequest } from './request-context';
+import { requestPath, type HttpRequest } from './request-context';
 import { currentRequestScope } from './request-scope';
 import { HashingAbandoned, HashingSaturated } from '../crypto/hashing-pool';
 
@@ -41,7 +41,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof HashingAbandoned) return;
     const http = host.switchToHttp();
-    const request = http.getRequest<ResolvedRequest>();
+    const request = http.getRequest<HttpRequest>();
     const response = http.getResponse<unknown>();
     const adapter = this.adapterHost.httpAdapter;
     const error = this.toReplyError(exception, request);

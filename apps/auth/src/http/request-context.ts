@@ -1,17 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { AppEntity } from '../apps/app.entity';
-import type { Principal } from '../callers/principal';
-
-/** Who is calling: resolved once per request from `access-token` by the CallerGuard. */
-export type Caller =
-  | { readonly kind: 'anonymous' }
-  | { readonly kind: 'admin'; readonly appId: string; readonly adminTokenId: string }
-  | { readonly kind: 'user'; readonly appId: string; readonly userId: number; readonly jti: string };
+import type { ErrorHttpStatusMode } from '@app/config';
 
 /**
  * A request as guards, strategies and handlers see it: the part of Fastify's request they use,
- * so nothing past the HTTP layer depends on Fastify.
+ * so nothing past the HTTP layer depends on Fastify. What the guards add is callers/resolved-request.ts.
  */
 export interface HttpRequest {
   readonly method: string;
@@ -26,18 +19,8 @@ export interface HttpRequest {
   body?: unknown;
   /** Set by Passport's AuthGuard on login routes. */
   user?: unknown;
-}
-
-/** What the global guards attach to a request before any handler runs. */
-export interface ResolvedRequest extends HttpRequest {
-  /** The app named by the `app_id` header (AppGuard). */
-  tenant?: AppEntity;
-  /** The caller behind `access-token` (CallerGuard). */
-  caller?: Caller;
-  /** The caller and the identity it acts as, after the impersonation headers (CallerGuard). */
-  principal?: Principal;
-  /** The shape-checked impersonation headers, as decimal strings. */
-  impersonation?: { groupId?: string; userId?: string };
+  /** The app's own ERROR_HTTP_STATUS, which the exception filter answers by, once AppGuard has found it. */
+  tenant?: { readonly errorHttpStatus: ErrorHttpStatusMode | null };
 }
 
 /** The path of a request, without its query string (which is the caller's and never logged). */

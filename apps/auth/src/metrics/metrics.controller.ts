@@ -1,13 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { Access } from '../http/route-access';
+import { NoAppRoute } from '../callers/route-access';
 import { RawReply } from '../http/raw-reply.decorator';
 import { AuthMetrics } from './auth-metrics';
 
 /** Prometheus' scrape endpoint: bare text, without our envelope; no app_id needed. */
 @ApiTags('health')
-@Access('none')
+@NoAppRoute()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: AuthMetrics) {}

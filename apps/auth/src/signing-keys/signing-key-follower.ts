@@ -1,26 +1,19 @@
 /**
  * Keeps this instance signing and verifying with the keys of the moment: a rotation or a key
- * revocation made by another instance or by the CLI reaches it within a second or two, not at its
- * next 30 s refresh.
- *
- * On a PostgreSQL server: a dedicated connection LISTENs on KEY_CHANGES_CHANNEL, which rotate() and
- * revoke() NOTIFY when they commit; each notification re-reads the keys. A lost connection is
- * re-opened after RECONNECT_MS and the keys re-read, for a change made meanwhile; the background
- * refresh stays as the fallback (and behind PgBouncer in transaction mode, where LISTEN does not
- * work, is all there is).
- *
- * On the embedded PGlite, every connection is the same single session, and its socket server hands
- * a notification to the connection that sent the NOTIFY only (tried: a LISTEN on one connection
- * never hears a NOTIFY from another). There is only ever one instance there, which re-reads the
- * keys every EMBEDDED_REFRESH_MS instead: one query of a few rows a second, on its own thread.
- *
- * The service's only (the CLI signs nothing): provided by the TokenModule.
+ * revocation made elsewhere reaches it within a second or two. On a PostgreSQL server a connection
+ * of its own LISTENs on KEY_CHANGES_CHANNEL (rotate() and revoke() NOTIFY on commit), re-opened
+ * after RECONNECT_MS when lost; the keys are also re-read every SIGNING_KEYS_REFRESH_INTERVAL_MS,
+ * for a notification missed (behind PgBouncer in transaction mode, all there is). PGlite hands a
+ * NOTIFY to its sender only (tried), and has one instance: it re-reads every EMBEDDED_REFRESH_MS.
+ * The service's only (the CLI follows nothing): provided by the TokenModule.
  */
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { KEY_CHANGES_CHANNEL, SigningKeysService } from './signing-keys.service';
+import { Scheduler } from '../scheduler/scheduler';
 
 const RECONNECT_MS = 5_000;
 const EMBEDDED_REFRESH_MS = 1_000;
@@ -29,28 +22,25 @@ const EMBEDDED_REFRESH_MS = 1_000;
 export class SigningKeyFollower implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SigningKeyFollower.name);
   private listener: Client | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
     private readonly keys: SigningKeysService,
+    private readonly scheduler: Scheduler,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const [{ version }]: Array<{ version: string }> = await this.dataSource.query('SELECT version()');
-    if (version.includes('PGlite')) {
-      this.timer = setInterval(() => this.refresh(), EMBEDDED_REFRESH_MS);
-      this.timer.unref();
-      return;
-    }
-    await this.listen();
+    const embedded = version.includes('PGlite');
+    const everyMs = embedded ? EMBEDDED_REFRESH_MS : this.config.intervals.signingKeysRefreshMs;
+    this.scheduler.every(everyMs, 'refresh the signing keys', () => this.keys.refresh());
+    if (!embedded) await this.listen();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    clearTimeout(this.timer);
     await this.listener?.end().catch(() => undefined);
   }
 
@@ -79,8 +69,7 @@ export class SigningKeyFollower implements OnApplicationBootstrap, OnModuleDestr
     this.listener = undefined;
     void client.end().catch(() => undefined);
     this.logger.warn(`Not listening for signing key changes${error ? ` (${error.message})` : ''}; trying again in ${RECONNECT_MS / 1000} s`);
-    this.timer = setTimeout(() => void this.listen(), RECONNECT_MS);
-    this.timer.unref();
+    this.scheduler.after(RECONNECT_MS, 'listen for signing key changes', () => this.listen());
   }
 
   private refresh(): void {

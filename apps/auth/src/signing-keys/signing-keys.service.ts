@@ -14,10 +14,10 @@
  *
  * Both announce the change with NOTIFY on `KEY_CHANGES_CHANNEL` when they commit; every instance
  * re-reads the keys when told (signing-key-follower.ts), and in the background every
- * `REFRESH_INTERVAL_MS` anyway, for a notification it missed; a token with an unknown `kid`
+ * SIGNING_KEYS_REFRESH_INTERVAL_MS anyway, for a notification it missed; a token with an unknown `kid`
  * triggers a reload at once (rate-limited).
  */
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -35,19 +35,17 @@ export const SIGNING_ALGORITHM = 'RS256';
  * has just made verifies here within a second.
  */
 const RELOAD_INTERVAL_MS = 1_000;
-/** How often every instance re-reads the keys anyway, should it have missed a change's notification. */
-export const REFRESH_INTERVAL_MS = 30_000;
 /** The NOTIFY channel of rotations and revocations; the payload is the kid that changed. */
 export const KEY_CHANGES_CHANNEL = 'signing_key_changes';
 /**
  * A key's sessions, for `revoke()`, are those issued from its creation until it stopped signing,
  * widened on both sides by this: other instances sign with a key until they hear of a rotation
- * (at once, or at their next 30 s refresh), and issue times come from each instance's clock.
+ * (at once, or at their next refresh, a minute at most), and issue times come from each instance's clock.
  */
 const SIGNING_LAG_SECONDS = 60;
 /**
  * Added to the longest token lifetime when deciding how long a retired key still verifies: other
- * instances sign with a retired key until their next refresh (30 s), and clocks drift.
+ * instances sign with a retired key until their next refresh (a minute at most), and clocks drift.
  */
 const RETIRED_KEY_MARGIN_SECONDS = 600;
 
@@ -104,14 +102,13 @@ const LIVE_KEYS = `
    ORDER BY created_at`;
 
 @Injectable()
-export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
+export class SigningKeysService implements OnModuleInit {
   private readonly logger = new Logger(SigningKeysService.name);
   private active: ActiveSigningKey | undefined;
   private verificationKeys = new Map<string, KeyObject>();
   private lastReload = 0;
   private lastUnknownKidReload = 0;
   private reloading: Promise<void> | undefined;
-  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectRepository(SigningKeyEntity) private readonly keys: Repository<SigningKeyEntity>,
@@ -122,14 +119,6 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     if (!(await this.keys.existsBy({ retiredAt: IsNull() }))) await this.createFirstKey();
     await this.refresh();
-    this.refreshTimer = setInterval(() => {
-      this.refresh().catch((error: Error) => this.logger.warn(`Could not refresh the signing keys: ${error.message}`));
-    }, REFRESH_INTERVAL_MS);
-    this.refreshTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.refreshTimer);
   }
 
   activeKey(): ActiveSigningKey {

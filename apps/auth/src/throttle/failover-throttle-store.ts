@@ -3,7 +3,7 @@
  * Redis is optional (the counts work in PostgreSQL too), so its outage must not stop logins: a
  * command that fails (refused, closed, or slower than REDIS_TIMEOUT_MS) is done again in
  * PostgreSQL, and every later one goes there directly, until Redis answers a PING again (tried
- * every second); then the counts go back to Redis. One warning when it falls back, one line when
+ * every REDIS_PROBE_INTERVAL_MS, a second by default); then the counts go back to Redis. One warning when it falls back, one line when
  * it returns.
  *
  * What an outage costs: the counts kept in Redis are not seen while PostgreSQL stands in (nor those
@@ -15,18 +15,18 @@ import type { CountedKey, ReservationRule } from './throttle-policy';
 import type { ThrottleStore, ThrottleStoreStatus } from './throttle-store';
 import type { RedisThrottleStore } from './redis-throttle-store';
 import type { PostgresThrottleStore } from './postgres-throttle-store';
-
-const PROBE_EVERY_MS = 1000;
+import type { Cancel, Scheduler } from '../scheduler/scheduler';
 
 export class FailoverThrottleStore implements ThrottleStore, OnModuleDestroy {
   private readonly logger = new Logger(FailoverThrottleStore.name);
   private redisUp = true;
-  private probe: NodeJS.Timeout | undefined;
-  private probing = false;
+  private stopProbing: Cancel | undefined;
 
   constructor(
     private readonly redis: RedisThrottleStore,
     private readonly postgres: PostgresThrottleStore,
+    private readonly scheduler: Scheduler,
+    private readonly probeEveryMs: number,
   ) {}
 
   reserve(keys: readonly CountedKey[], rule: ReservationRule): Promise<number> {
@@ -42,7 +42,7 @@ export class FailoverThrottleStore implements ThrottleStore, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.probe);
+    this.stopProbing?.();
     await this.redis.onModuleDestroy();
   }
 
@@ -61,22 +61,14 @@ export class FailoverThrottleStore implements ThrottleStore, OnModuleDestroy {
     if (!this.redisUp) return; // logins failing together report it once
     this.redisUp = false;
     this.logger.warn(`Redis did not answer (${error.message}): the login throttle counts in PostgreSQL until it does`);
-    this.probe = setInterval(() => void this.tryRedis(), PROBE_EVERY_MS);
-    this.probe.unref();
+    this.stopProbing = this.scheduler.every(this.probeEveryMs, 'probe Redis', () => this.tryRedis());
   }
 
   private async tryRedis(): Promise<void> {
-    if (this.probing) return;
-    this.probing = true;
-    try {
-      await this.redis.ping();
-      clearInterval(this.probe);
-      this.redisUp = true;
-      this.logger.log('Redis answers again: the login throttle counts in Redis');
-    } catch {
-      // still down: the next probe tries again
-    } finally {
-      this.probing = false;
-    }
+    // Still down is what a probe expects to hear, no warning: the next probe tries again.
+    if (!(await this.redis.ping().then(() => true, () => false))) return;
+    this.stopProbing?.();
+    this.redisUp = true;
+    this.logger.log('Redis answers again: the login throttle counts in Redis');
   }
 }

@@ -13,7 +13,7 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '@app/contract';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import { THROTTLE_STORE, type ThrottleStore } from './throttle-store';
 import { reservationRule, throttleSettingsOf } from './throttle-policy';
 

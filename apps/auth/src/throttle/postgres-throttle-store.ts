@@ -3,9 +3,11 @@
  * operation is one statement, timed by the database's clock so instances with skewed clocks agree.
  * The reservation is the function `login_throttle_reserve` (its migration says why a function).
  */
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
+import { Scheduler } from '../scheduler/scheduler';
 import type { CountedKey, ReservationRule } from './throttle-policy';
 import type { ThrottleStore, ThrottleStoreStatus } from './throttle-store';
 
@@ -19,26 +21,19 @@ const SETTLE = `
       blocked_until = CASE WHEN failures - 1 > free_failures THEN blocked_until END
    WHERE key = ANY($2::text[])`;
 
-/** Counters untouched for a day are deleted now and then; a reservation ignores stale ones anyway. */
+/** Counters untouched for a day are deleted now and then (THROTTLE_PURGE_INTERVAL_MS); a reservation ignores stale ones anyway. */
 const PURGE = `DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day'`;
-const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 @Injectable()
-export class PostgresThrottleStore implements ThrottleStore, OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(PostgresThrottleStore.name);
-  private purgeTimer: NodeJS.Timeout | undefined;
-
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+export class PostgresThrottleStore implements ThrottleStore, OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly scheduler: Scheduler,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
 
   onModuleInit(): void {
-    this.purgeTimer = setInterval(() => {
-      this.dataSource.query(PURGE).catch((error: Error) => this.logger.warn(`Could not purge old counters: ${error.message}`));
-    }, PURGE_EVERY_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.purgeTimer);
+    this.scheduler.every(this.config.intervals.throttlePurgeMs, 'purge old login throttle counters', () => this.dataSource.query(PURGE));
   }
 
   async reserve(keys: readonly CountedKey[], rule: ReservationRule): Promise<number> {

@@ -14,8 +14,8 @@
  * see the next one refused). The price is a budget per identifier, at most four per account.
  */
 import { createHash } from 'node:crypto';
-import type { LoginIdentifier } from '../users/identifiers';
-import type { AppEntity } from '../apps/app.entity';
+import { lookupValue, type UserLookup } from '../users/identifiers';
+import type { AppEntity } from '../tenants/app.entity';
 
 export interface ThrottleSettings {
   /** Attempts on one identifier (or known device) that may fail before it has to wait. */
@@ -43,24 +43,14 @@ export interface ReservationRule {
   readonly resetSeconds: number;
 }
 
-export type AccountLookup = LoginIdentifier | { readonly kind: 'id'; readonly id: number };
-
 /**
  * The key of the identifier a login names: the same whether or not a user has it (so guessing at
  * names that do not exist is throttled too, and the key tells nothing), and a different one for
  * each identifier of a user (see the file comment). Names are hashed, so a key has a fixed size.
  */
-export function identifierKey(appId: string, lookup: AccountLookup): string {
-  switch (lookup.kind) {
-    case 'id':
-      return `id:${appId}:${lookup.id}`;
-    case 'username':
-      return nameKey(appId, 'u', lookup.key);
-    case 'mobile':
-      return nameKey(appId, 'm', lookup.e164);
-    case 'email':
-      return nameKey(appId, 'e', lookup.address);
-  }
+export function identifierKey(appId: string, lookup: UserLookup): string {
+  // u, m, e: the kind's initial keeps a username apart from a mobile or an email spelled alike.
+  return lookup.kind === 'id' ? `id:${appId}:${lookup.id}` : nameKey(appId, lookup.kind[0], String(lookupValue(lookup)));
 }
 
 /**
@@ -73,7 +63,7 @@ export function knownDeviceKey(appId: string, deviceId: number): string {
 }
 
 /**
- * The client's key. `network` is the request's `RequestClient.ip` (http/client-ip.ts): already an
+ * The client's key. `network` is the request's `RequestClient.network` (callers/client.ts): already an
  * IPv6 address's /64, so one sender cannot spread its attempts over many addresses.
  */
 export function clientKey(appId: string, network: string): string {

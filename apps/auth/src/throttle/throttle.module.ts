@@ -7,6 +7,8 @@ import { RedisThrottleStore } from './redis-throttle-store';
 import { THROTTLE_STORE } from './throttle-store';
 import { LoginThrottle } from './login-throttle';
 import { FailoverThrottleStore } from './failover-throttle-store';
+import { Scheduler } from '../scheduler/scheduler';
+import { SchedulerModule } from '../scheduler/scheduler.module';
 
 /**
  * The login throttle: its flow (LoginThrottle) over a store: PostgreSQL, or with REDIS_URL Redis
@@ -14,13 +16,13 @@ import { FailoverThrottleStore } from './failover-throttle-store';
  * and metrics.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([LoginThrottleEntity])],
+  imports: [TypeOrmModule.forFeature([LoginThrottleEntity]), SchedulerModule],
   providers: [
     {
       provide: THROTTLE_STORE,
-      inject: [SERVICE_CONFIG, PostgresThrottleStore],
-      useFactory: (config: ServiceConfig, postgres: PostgresThrottleStore) =>
-        config.redisUrl ? new FailoverThrottleStore(new RedisThrottleStore(config), postgres) : postgres,
+      inject: [SERVICE_CONFIG, PostgresThrottleStore, Scheduler],
+      useFactory: (config: ServiceConfig, postgres: PostgresThrottleStore, scheduler: Scheduler) =>
+        config.redisUrl ? new FailoverThrottleStore(new RedisThrottleStore(config), postgres, scheduler, config.intervals.redisProbeMs) : postgres,
     },
     PostgresThrottleStore,
     LoginThrottle,

@@ -19,13 +19,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
-import { UsersService, type UserLookup } from '../users/users.service';
+import { UsersService } from '../users/users.service';
+import type { UserLookup } from '../users/identifiers';
 import { UserStatus } from '../users/user.entity';
 import { LoginLookup, type KnownDevice, type LoginRead, type LoginUser } from './login-lookup';
 import { hasLoneSurrogate, isPasswordTooLong } from '../users/password-policy';
 import { PasswordHasher } from '../crypto/password-hasher';
-import type { AppEntity } from '../apps/app.entity';
-import type { RequestClient } from '../http/client-ip';
+import type { AppEntity } from '../tenants/app.entity';
+import type { RequestClient } from '../callers/client';
 import { LoginThrottle } from '../throttle/login-throttle';
 import { clientKey, identifierKey, knownDeviceKey } from '../throttle/throttle-policy';
 
@@ -68,7 +69,7 @@ export class CredentialsVerifier {
     const reading = this.logins.read(app.id, lookup, device?.guid);
     reading.catch(() => undefined); // awaited below, unless the throttle refuses first
     const account = device?.pushToken ? this.knownDeviceKeyOf(app, await reading, device.pushToken) : undefined;
-    const keys = { account: account ?? identifierKey(app.id, lookup), client: clientKey(app.id, client.ip) };
+    const keys = { account: account ?? identifierKey(app.id, lookup), client: clientKey(app.id, client.network) };
 
     let read: LoginRead = { user: null, device: null };
     const matched = await this.throttle.attempt(app, keys, async () => {
@@ -98,7 +99,7 @@ export class CredentialsVerifier {
   private async rehash(app: AppEntity, user: LoginUser, password: string, client: RequestClient): Promise<LoginUser> {
     try {
       // In the client's turn, but not dropped if it hangs up: the proven password is worth keeping.
-      const upgraded = await this.hasher.hash(password, { ip: client.ip });
+      const upgraded = await this.hasher.hash(password, { network: client.network });
       const replaced = await this.users.replacePasswordHash(app.id, user.id, user.passwordHash, upgraded);
       return replaced ? { ...user, passwordHash: upgraded } : user;
     } catch (error) {

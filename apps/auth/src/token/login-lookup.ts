@@ -9,7 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PreparedStatements, preparedStatement, type PreparedStatement } from '@app/persistence';
 import { UserStatus } from '../users/user.entity';
-import type { UserLookup } from '../users/users.service';
+import { lookupValue, type UserLookup } from '../users/identifiers';
 
 /** What a login needs of its user, as read before hashing. */
 export interface LoginUser {
@@ -67,7 +67,7 @@ export class LoginLookup {
   }
 
   async read(appId: string, lookup: UserLookup, deviceGuid: string | undefined): Promise<LoginRead> {
-    const identifier = identifierOf(lookup);
+    const identifier = lookupValue(lookup);
     // No identifier holds a NUL (and PostgreSQL refuses one in text): such a name matches nobody.
     if (typeof identifier === 'string' && identifier.includes('\u0000')) return { user: null, device: null };
     const [row] = await this.statements.rows(loginStatements[lookup.kind], [appId, identifier, deviceGuid ?? null]);
@@ -76,18 +76,5 @@ export class LoginLookup {
       user: { id: Number(row.id), passwordHash: row.password_hash, status: row.status, securityStamp: row.security_stamp },
       device: row.device_id === null ? null : { id: Number(row.device_id), pushToken: row.device_push_token! },
     };
-  }
-}
-
-function identifierOf(lookup: UserLookup): string | number {
-  switch (lookup.kind) {
-    case 'id':
-      return lookup.id;
-    case 'username':
-      return lookup.key;
-    case 'mobile':
-      return lookup.e164;
-    case 'email':
-      return lookup.address;
   }
 }

@@ -9,11 +9,13 @@
  * because SessionRevoker logs an app's revocations one transaction at a time (its advisory lock),
  * so no position of an app commits before an earlier one.
  */
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PreparedStatements, preparedStatement } from '@app/persistence';
+import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { adminTokenHash, verifierCallerRefusal } from '../admin-tokens/admin-tokens.service';
+import { Scheduler } from '../scheduler/scheduler';
 
 /** Most jtis one poll returns; a full page means "call again with the new cursor". */
 export const REVOCATION_PAGE_SIZE = 1000;
@@ -35,8 +37,8 @@ const PAGE = preparedStatement<{ caller_app: string | null; seq: string | null; 
     ORDER BY page.seq`,
 );
 
+/** Every REVOCATION_PURGE_INTERVAL_MS. */
 const PURGE = `DELETE FROM revocation WHERE expires_at <= now()`;
-const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 export interface RevocationPage {
   /** The highest seq returned, or `since` when nothing was: the next call's `since`. */
@@ -47,24 +49,19 @@ export interface RevocationPage {
 }
 
 @Injectable()
-export class RevocationLog implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(RevocationLog.name);
+export class RevocationLog implements OnModuleInit {
   private readonly statements: PreparedStatements;
-  private purgeTimer: NodeJS.Timeout | undefined;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly scheduler: Scheduler,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {
     this.statements = new PreparedStatements(dataSource);
   }
 
   onModuleInit(): void {
-    this.purgeTimer = setInterval(() => {
-      this.purge().catch((error: Error) => this.logger.warn(`Could not purge expired revocations: ${error.message}`));
-    }, PURGE_EVERY_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.purgeTimer);
+    this.scheduler.every(this.config.intervals.revocationPurgeMs, 'purge expired revocations', () => this.purge());
   }
 
   /**

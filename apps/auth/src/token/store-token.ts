@@ -17,7 +17,7 @@ import { createHmac, createSecretKey } from 'node:crypto';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { SecretBox } from '../crypto/secret-box';
 import { newJti } from '../crypto/random-ids';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 export const STORE_TOKEN_AUDIENCE = 'file-store';
 export const STORE_TOKEN_SCOPE = 'file';

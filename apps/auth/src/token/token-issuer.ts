@@ -16,7 +16,7 @@ import { TokenReply } from './dto/token-reply';
 import { SigningKeysService, SIGNING_ALGORITHM } from '../signing-keys/signing-keys.service';
 import { newJti } from '../crypto/random-ids';
 import { StoreTokenSigner } from './store-token';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import type { ProvenLogin } from './credentials-verifier';
 
 /** The claims of an access token we issue. */

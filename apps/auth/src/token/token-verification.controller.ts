@@ -5,13 +5,11 @@ import { Introspection } from './introspection';
 import { RevocationLog } from './revocation-log';
 import { IntrospectDto, IntrospectionReply, RevocationPageReply, RevocationsQuery } from './dto/token-verification.dto';
 import { SessionRevoker } from '../sessions/session-revoker';
-import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
-import { Access } from '../http/route-access';
-import { Tenant } from '../http/tenant.decorator';
-import { Auth } from '../callers/auth.decorator';
-import { VerifierCredential } from '../admin-tokens/verifier-credential.decorator';
+import { ApiEnvelope } from '../http/api-docs';
+import { UserRoute, VerifierRoute } from '../callers/route-access';
+import { Auth, Tenant, VerifierCredential } from '../callers/resolved-request';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 
 /**
  * For services that check our tokens: ask about one token (introspection, RFC 7662), revoke one,
@@ -30,8 +28,7 @@ export class TokenVerificationController {
 
   @Post('introspect')
   @HttpCode(200)
-  @Access('verifier')
-  @PlatformHeaders()
+  @VerifierRoute()
   @ApiOperation({
     summary: 'Check an access token (RFC 7662)',
     description:
@@ -40,21 +37,18 @@ export class TokenVerificationController {
   })
   @ApiBody({ type: IntrospectDto })
   @ApiEnvelope(IntrospectionReply)
-  @ApiErrors('BAD_PARAMETER', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
   introspect(@Tenant() app: AppEntity, @VerifierCredential() credential: string, @Body() body: IntrospectDto): Promise<IntrospectionReply> {
     return this.introspection.introspect(credential, app.id, body.token);
   }
 
   @Post('revoke')
   @HttpCode(200)
-  @Access('user')
-  @PlatformHeaders()
+  @UserRoute()
   @ApiOperation({
     summary: 'Revoke the access-token of this call (log out)',
     description: "Only a user's own token, without impersonation headers. Takes no body. Effective at once here; in the revocation log for other services.",
   })
   @ApiEnvelope('boolean')
-  @ApiErrors('ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
   async revoke(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: Record<string, unknown>): Promise<boolean> {
     const { caller } = principal;
     if (caller.kind !== 'user' || principal.impersonated) {
@@ -67,8 +61,7 @@ export class TokenVerificationController {
   }
 
   @Get('revocations')
-  @Access('verifier')
-  @PlatformHeaders()
+  @VerifierRoute()
   @ApiOperation({
     summary: "The app's revocation log: jtis revoked after a cursor",
     description:
@@ -76,7 +69,6 @@ export class TokenVerificationController {
       'have not expired, oldest first; call again with `cursor` while a full page comes back.',
   })
   @ApiEnvelope(RevocationPageReply)
-  @ApiErrors('BAD_PARAMETER', 'ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION')
   revocationLog(@Tenant() app: AppEntity, @VerifierCredential() credential: string, @Query() query: RevocationsQuery): Promise<RevocationPageReply> {
     return this.revocations.since(credential, app.id, query.since);
   }

@@ -15,14 +15,13 @@ import { LoginLookup } from './login-lookup';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { Introspection } from './introspection';
 import { SessionsModule } from '../sessions/sessions.module';
-import { IdStrategy } from './strategies/id.strategy';
-import { LoginNameStrategy } from './strategies/login-name.strategy';
-import { UsernameStrategy } from './strategies/username.strategy';
+import { IdStrategy, LoginNameStrategy, UsernameStrategy } from './strategies/login.strategies';
 import { UsersModule } from '../users/users.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 import { SigningKeyFollower } from '../signing-keys/signing-key-follower';
 import { CryptoModule } from '../crypto/crypto.module';
 import { ThrottleModule } from '../throttle/throttle.module';
+import { SchedulerModule } from '../scheduler/scheduler.module';
 
 @Module({
   imports: [
@@ -34,6 +33,7 @@ import { ThrottleModule } from '../throttle/throttle.module';
     CryptoModule,
     ThrottleModule,
     SessionsModule,
+    SchedulerModule,
   ],
   controllers: [TokenController, TokenVerificationController, WellKnownController],
   providers: [

@@ -2,7 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JsonWebKeySetReply } from './dto/token-verification.dto';
 import { SigningKeysService } from '../signing-keys/signing-keys.service';
-import { Access } from '../http/route-access';
+import { NoAppRoute } from '../callers/route-access';
 import { RawReply } from '../http/raw-reply.decorator';
 
 /** One JWKS fetch a minute per consuming instance, against a leaked key's minute. */
@@ -16,7 +16,7 @@ export const JWKS_MAX_AGE_SECONDS = 60;
  * at once (a rotation happened).
  */
 @ApiTags('token')
-@Access('none')
+@NoAppRoute()
 @Controller('.well-known')
 export class WellKnownController {
   constructor(private readonly signingKeys: SigningKeysService) {}

@@ -28,10 +28,10 @@ export interface AdminForUser {
   readonly userId: number;
 }
 
-/** The user the request acts as. Only ever called on `@Access('user')` routes. */
+/** The user the request acts as. Only ever called on `@UserRoute()` routes. */
 export function actingUserId(principal: Principal): number {
   // CallerGuard guarantees this on 'user' routes; anything else is a wiring bug, so fail closed.
-  if (principal.acting.kind !== 'user') throw new Error("an account route without a user to act as: is @Access('user') missing?");
+  if (principal.acting.kind !== 'user') throw new Error("an account route without a user to act as: is its @UserRoute(), the @Access('user') rule, missing?");
   return principal.acting.userId;
 }
 

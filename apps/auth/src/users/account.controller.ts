@@ -1,31 +1,27 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ErrorName } from '@app/contract';
 import { AccountService } from './account.service';
 import { ChangePasswordDto, DeleteUserDto, DeviceSnBody, DeviceSnQuery, SetPasswordDto, deviceSnOf, requiredDeviceSnOf } from './dto/account.dto';
 import { DeviceListItem, ImpersonationRecord } from './dto/account-replies';
-import { ApiEnvelope, ApiErrors, PlatformHeaders } from '../http/api-docs.decorators';
-import { Access } from '../http/route-access';
-import { Tenant } from '../http/tenant.decorator';
-import { Auth } from '../callers/auth.decorator';
+import { ApiEnvelope } from '../http/api-docs';
+import { UserRoute } from '../callers/route-access';
+import { Auth, Client, Tenant } from '../callers/resolved-request';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
-import type { ResolvedRequest } from '../http/request-context';
-import { requestClientOf } from '../http/client-ip';
+import type { RequestClient } from '../callers/client';
+import type { AppEntity } from '../tenants/app.entity';
 
-/** What CallerGuard may answer on any of these routes. */
-const CALLER_ERRORS: ErrorName[] = ['ACCESS_TOKEN_MISSING', 'ACCESS_TOKEN_INVALID', 'NO_PERMISSION', 'NOT_GROUP_MEMBER', 'NEEDS_GROUP_ADMIN'];
+/** What a password check adds to the route's errors. */
+const PASSWORD_ERRORS: ErrorName[] = ['WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND', 'SERVER_BUSY'];
 
 const ACTING_FOR =
   "The user's own access-token acts as the user; an admin access-token, or a group owner's or admin's, acts for the user named by the user_id header.";
 
 /**
  * The platform's endpoints of a user's own account. Each acts as the user CallerGuard resolved
- * (`@Access('user')`); AccountService decides which callers may do what beyond that.
+ * (`@UserRoute()`); AccountService decides which callers may do what beyond that.
  */
 @ApiTags('user')
-@PlatformHeaders()
-@Access('user')
 @Controller('user')
 export class AccountController {
   constructor(private readonly account: AccountService) {}
@@ -37,9 +33,9 @@ export class AccountController {
     description: "The user's own access-token only (no user_id header). Every other session of the user is revoked; the calling one stays.",
   })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND', 'SERVER_BUSY')
-  async changePassword(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: ChangePasswordDto, @Req() request: ResolvedRequest): Promise<boolean> {
-    const oldPassword = { password: body.old_password, field: 'old_password', client: requestClientOf(request) };
+  @UserRoute(...PASSWORD_ERRORS)
+  async changePassword(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: ChangePasswordDto, @Client() client: RequestClient): Promise<boolean> {
+    const oldPassword = { password: body.old_password, field: 'old_password', client };
     await this.account.changePassword(app, principal, oldPassword, body.new_password);
     return true;
   }
@@ -51,9 +47,9 @@ export class AccountController {
     description: 'An admin access-token with the user_id header. Every session of the user is revoked.',
   })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS, 'USER_NOT_FOUND', 'SERVER_BUSY')
-  async changePasswordAdmin(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: SetPasswordDto, @Req() request: ResolvedRequest): Promise<boolean> {
-    await this.account.setPasswordAsAdmin(app, principal, body.password, requestClientOf(request));
+  @UserRoute('USER_NOT_FOUND', 'SERVER_BUSY')
+  async changePasswordAdmin(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: SetPasswordDto, @Client() client: RequestClient): Promise<boolean> {
+    await this.account.setPasswordAsAdmin(app, principal, body.password, client);
     return true;
   }
 
@@ -66,9 +62,9 @@ export class AccountController {
       "The user's sessions are revoked; devices and group memberships are deleted with the user.",
   })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS, 'WRONG_CREDENTIALS', 'TOO_MANY_ATTEMPTS', 'USER_NOT_FOUND', 'SERVER_BUSY')
-  async deleteUser(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeleteUserDto, @Req() request: ResolvedRequest): Promise<boolean> {
-    const password = body.password === undefined ? undefined : { password: body.password, field: 'password', client: requestClientOf(request) };
+  @UserRoute(...PASSWORD_ERRORS)
+  async deleteUser(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeleteUserDto, @Client() client: RequestClient): Promise<boolean> {
+    const password = body.password === undefined ? undefined : { password: body.password, field: 'password', client };
     await this.account.deleteUser(app, principal, password);
     return true;
   }
@@ -76,7 +72,7 @@ export class AccountController {
   @Get('device/list')
   @ApiOperation({ summary: "List the user's devices, by device_sn", description: ACTING_FOR })
   @ApiEnvelope([DeviceListItem])
-  @ApiErrors(...CALLER_ERRORS)
+  @UserRoute()
   async listDevices(@Tenant() app: AppEntity, @Auth() principal: Principal): Promise<DeviceListItem[]> {
     return (await this.account.listDevices(app, principal)).map(DeviceListItem.of);
   }
@@ -91,7 +87,7 @@ export class AccountController {
   })
   @ApiBody({ type: DeviceSnBody, required: false })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS)
+  @UserRoute()
   async removeDevice(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeviceSnBody, @Query() query: DeviceSnQuery): Promise<boolean> {
     await this.account.removeDevice(app, principal, requiredDeviceSnOf(body, query));
     return true;
@@ -109,7 +105,7 @@ export class AccountController {
   })
   @ApiBody({ type: DeviceSnBody, required: false })
   @ApiEnvelope('boolean')
-  @ApiErrors(...CALLER_ERRORS)
+  @UserRoute()
   async kick(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: DeviceSnBody, @Query() query: DeviceSnQuery): Promise<boolean> {
     await this.account.kick(app, principal, deviceSnOf(body, query));
     return true;
@@ -121,7 +117,7 @@ export class AccountController {
     description: `Calls made through the user_id header, newest first (at most 100). ${ACTING_FOR} Such a call is itself recorded.`,
   })
   @ApiEnvelope([ImpersonationRecord])
-  @ApiErrors(...CALLER_ERRORS)
+  @UserRoute()
   async impersonations(@Tenant() app: AppEntity, @Auth() principal: Principal): Promise<ImpersonationRecord[]> {
     return (await this.account.impersonations(app, principal)).map(ImpersonationRecord.of);
   }

@@ -24,7 +24,7 @@ import { actingUserId, asAdminForUser, asSelf, auditRowAsSeenBy, type AuditRowVi
 /** The security stamp's next value (user.entity.ts says what moves it). */
 const NEXT_STAMP = () => 'security_stamp + 1';
 import type { Principal } from '../callers/principal';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import type { DeviceEntity } from '../devices/device.entity';
 import { DeviceRegistry } from '../devices/device-registry';
 import { SessionRevoker } from '../sessions/session-revoker';
@@ -32,7 +32,7 @@ import { PasswordHasher } from '../crypto/password-hasher';
 import { ImpersonationAudit } from '../audit/impersonation-audit';
 import { LoginThrottle } from '../throttle/login-throttle';
 import { clientKey, identifierKey } from '../throttle/throttle-policy';
-import type { RequestClient } from '../http/client-ip';
+import type { RequestClient } from '../callers/client';
 
 /** What a request proving a password brings along besides the password. */
 export interface PasswordProof {
@@ -175,7 +175,7 @@ export class AccountService {
     }
     const user = await this.users.findOne({ select: { id: true, passwordHash: true }, where: { appId: app.id, id: userId } });
     if (!user) throw new ApiError('USER_NOT_FOUND');
-    const keys = { account: identifierKey(app.id, { kind: 'id', id: userId }), client: clientKey(app.id, proof.client.ip) };
+    const keys = { account: identifierKey(app.id, { kind: 'id', id: userId }), client: clientKey(app.id, proof.client.network) };
     const matched = await this.throttle.attempt(app, keys, () => this.hasher.verify(user.passwordHash, proof.password, proof.client));
     if (!matched) throw new ApiError('WRONG_CREDENTIALS', `${proof.field} is wrong`);
     return user.passwordHash;

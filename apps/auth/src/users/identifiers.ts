@@ -20,7 +20,9 @@ const USERNAME_SHAPE = /^[A-Za-z0-9_\p{Script=Han}]+$/u;
 const ALL_DIGITS = /^[0-9]+$/;
 const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 
-export type LoginIdentifier =
+/** How a request names one user: by id, or by an identifier as normalized here. The one spelling of a look-up. */
+export type UserLookup =
+  | { readonly kind: 'id'; readonly id: number }
   | { readonly kind: 'username'; readonly key: string }
   | { readonly kind: 'mobile'; readonly e164: string }
   | { readonly kind: 'email'; readonly address: string };
@@ -70,7 +72,12 @@ export function checkMobile(raw: string, defaultRegion: string | null): Checked<
     : { ok: true, value: e164 };
 }
 
-export function classifyLoginName(raw: string, defaultRegion: string | null): LoginIdentifier {
+/** What a look-up compares with the user's column: the id, or the identifier as stored. */
+export function lookupValue(lookup: UserLookup): string | number {
+  return lookup.kind === 'id' ? lookup.id : lookup.kind === 'username' ? lookup.key : lookup.kind === 'mobile' ? lookup.e164 : lookup.address;
+}
+
+export function classifyLoginName(raw: string, defaultRegion: string | null): UserLookup {
   const name = raw.normalize('NFKC').trim();
   if (name.includes('@')) return { kind: 'email', address: name.toLowerCase() };
   const e164 = toE164(name, defaultRegion);

@@ -1,6 +1,6 @@
 /**
  * Users of an app: registration (rules from ./identifiers and ./password-policy, uniqueness from
- * the database's constraints), look-ups for login, listing and banning.
+ * the database's constraints), listing and banning. The login reads its user itself (token/login-lookup.ts).
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
@@ -9,16 +9,16 @@ import { ApiError } from '@app/contract';
 import { SERVICE_CONFIG, type ServiceConfig } from '@app/config';
 import { uniqueViolation } from '@app/persistence';
 import { UserEntity, UserStatus } from './user.entity';
-import { checkEmail, checkMobile, checkUsername, type LoginIdentifier } from './identifiers';
+import { checkEmail, checkMobile, checkUsername } from './identifiers';
 import { passwordPolicyViolation } from './password-policy';
-import type { AppEntity } from '../apps/app.entity';
+import type { AppEntity } from '../tenants/app.entity';
 import { PasswordHasher } from '../crypto/password-hasher';
 import type { HashingClient } from '../crypto/hashing-pool';
 import { newUserId } from '../crypto/random-ids';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { LoginThrottle } from '../throttle/login-throttle';
 import { clientKey } from '../throttle/throttle-policy';
-import type { RequestClient } from '../http/client-ip';
+import type { RequestClient } from '../callers/client';
 import { DeviceRegistry } from '../devices/device-registry';
 
 export interface NewUser {
@@ -27,8 +27,6 @@ export interface NewUser {
   email?: string;
   password: string;
 }
-
-export type UserLookup = LoginIdentifier | { readonly kind: 'id'; readonly id: number };
 
 /** Which identifier a unique constraint protects, for the 10004 message. */
 const CONSTRAINT_FIELDS: Record<string, string> = {
@@ -59,7 +57,7 @@ export class UsersService {
   async registerOpenly(app: AppEntity, input: NewUser, client: RequestClient): Promise<UserEntity> {
     let registered: UserEntity | undefined;
     let taken: ApiError | undefined;
-    await this.throttle.attempt(app, { client: clientKey(app.id, client.ip) }, async () => {
+    await this.throttle.attempt(app, { client: clientKey(app.id, client.network) }, async () => {
       try {
         registered = await this.register(app, input, client);
         return true;
@@ -73,8 +71,7 @@ export class UsersService {
     return registered!;
   }
 
-  /** Creates a user; 10002 names a field that breaks a rule, 10004 names an identifier already taken. */
-  /** `client`: the request's, whose turn in the hashing queue the password's hash waits in. */
+  /** Creates a user (10002 names a field that breaks a rule, 10004 an identifier taken), hashing in `client`'s turn. */
   async register(app: AppEntity, input: NewUser, client?: HashingClient): Promise<UserEntity> {
     const identifiers = this.checkIdentifiers(app, input);
     const violation = passwordPolicyViolation(input.password, {
@@ -117,20 +114,9 @@ export class UsersService {
     }
   }
 
-  /** One query, whatever the identifier kind. */
-  async findForLogin(appId: string, lookup: UserLookup): Promise<UserEntity | null> {
-    // No identifier holds a NUL (and PostgreSQL refuses one in text): such a name matches nobody.
-    if (Object.values(lookup).some((value) => typeof value === 'string' && value.includes('\u0000'))) return null;
-    switch (lookup.kind) {
-      case 'id':
-        return this.users.findOneBy({ appId, id: lookup.id });
-      case 'username':
-        return this.users.findOneBy({ appId, usernameKey: lookup.key });
-      case 'mobile':
-        return this.users.findOneBy({ appId, mobile: lookup.e164 });
-      case 'email':
-        return this.users.findOneBy({ appId, email: lookup.address });
-    }
+  /** Whether the app has a user with this id (whatever its status). */
+  exists(appId: string, userId: number): Promise<boolean> {
+    return this.users.existsBy({ appId, id: userId });
   }
 
   /**

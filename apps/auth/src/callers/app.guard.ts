@@ -7,26 +7,22 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError, parseInt64Header } from '@app/contract';
-import { AppsService } from './apps.service';
-import { AppStatus } from './app.entity';
-import { ROUTE_ACCESS, type RouteAccess } from '../http/route-access';
-import type { ResolvedRequest } from '../http/request-context';
+import { TenantsService } from '../tenants/tenants.service';
+import { AppStatus } from '../tenants/app.entity';
+import { routeAccessOf } from './route-access';
+import { singleHeader, type ResolvedRequest } from './resolved-request';
 
 const APP_ID_SHAPE = /^[A-Za-z0-9_-]{1,32}$/;
 
 @Injectable()
 export class AppGuard implements CanActivate {
   constructor(
-    private readonly apps: AppsService,
+    private readonly tenants: TenantsService,
     private readonly reflector: Reflector,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (access === 'none') return true;
+    if (routeAccessOf(this.reflector, context) === 'none') return true;
     const request = context.switchToHttp().getRequest<ResolvedRequest>();
 
     request.impersonation = {
@@ -37,18 +33,12 @@ export class AppGuard implements CanActivate {
     const appId = singleHeader(request, 'app_id');
     if (appId === undefined) throw new ApiError('BAD_PARAMETER', 'app_id header is required');
     if (!APP_ID_SHAPE.test(appId)) throw new ApiError('APP_NOT_FOUND');
-    const app = await this.apps.find(appId);
+    const app = await this.tenants.find(appId);
     if (!app) throw new ApiError('APP_NOT_FOUND');
     if (app.status !== AppStatus.Active) throw new ApiError('APP_NOT_FOUND', 'app_id is disabled');
     request.tenant = app;
     return true;
   }
-}
-
-function singleHeader(request: ResolvedRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  if (Array.isArray(value)) throw new ApiError('BAD_PARAMETER', `${name} header is given more than once`);
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function int64Header(request: ResolvedRequest, name: string): string | undefined {

@@ -5,9 +5,7 @@
  */
 import passport from 'passport';
 import { ApiError } from '@app/contract';
-import { IdStrategy } from './id.strategy';
-import { LoginNameStrategy } from './login-name.strategy';
-import { UsernameStrategy } from './username.strategy';
+import { IdStrategy, LoginNameStrategy, UsernameStrategy } from './login.strategies';
 
 const TENANT = { id: 'app1', defaultRegion: 'CN' };
 const USER = { id: 2302128618880, appId: 'app1' };

@@ -1,13 +1,5 @@
 import { isIPv6 } from 'node:net';
-import type { HttpRequest } from './request-context';
-
-/**
- * The client's IP for the login throttle: Fastify's `request.ip`, which honours
- * X-Forwarded-For only from TRUSTED_PROXIES (see http-platform.ts), else the socket's peer address.
- */
-export function clientIpOf(request: HttpRequest): string {
-  return request.ip ?? request.socket?.remoteAddress ?? 'unknown';
-}
+import type { HttpRequest } from '../http/request-context';
 
 /**
  * The address a client is counted by, where one client means one sender (the login throttle's IP
@@ -43,7 +35,7 @@ function hextetsOf(ip: string): number[] {
 /** A request's client, for work done on its behalf: its network (clientNetwork), and whether it has gone. */
 export interface RequestClient {
   /** clientNetwork() of its IP: what the throttle and the hashing queue count it by. */
-  readonly ip: string;
+  readonly network: string;
   /**
    * True once its connection has closed: nobody is left to read the reply. Asked when the work
    * is about to start (no listener per request); Node closes the connection as soon as the
@@ -52,7 +44,8 @@ export interface RequestClient {
   readonly gone: () => boolean;
 }
 
+/** Its address is Fastify's `request.ip` (X-Forwarded-For believed only from TRUSTED_PROXIES), else the socket's peer. */
 export function requestClientOf(request: HttpRequest): RequestClient {
   const socket = request.socket;
-  return { ip: clientNetwork(clientIpOf(request)), gone: () => socket?.destroyed === true };
+  return { network: clientNetwork(request.ip ?? socket?.remoteAddress ?? 'unknown'), gone: () => socket?.destroyed === true };
 }

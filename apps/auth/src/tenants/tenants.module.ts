@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppEntity } from './app.entity';
-import { AppsService } from './apps.service';
+import { TenantsService } from './tenants.service';
 import { CryptoModule } from '../crypto/crypto.module';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AppEntity]), CryptoModule],
-  providers: [AppsService],
-  exports: [AppsService],
+  providers: [TenantsService],
+  exports: [TenantsService],
 })
-export class AppsModule {}
+export class TenantsModule {}

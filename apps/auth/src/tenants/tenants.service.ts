@@ -22,23 +22,12 @@ const APP_CACHE_CAPACITY = 10_000;
 /** The platform's reserved username prefixes: the default for a new app. */
 export const DEFAULT_RESERVED_PREFIXES = ['maxim', 'mta'];
 
-export interface NewAppSettings {
-  name: string;
-  tokenTtlSeconds?: number;
-  openRegistration?: boolean;
-  passwordMinLength?: number;
-  defaultRegion?: string | null;
-  reservedUsernamePrefixes?: string[];
-  encryptType?: number;
-  errorHttpStatus?: AppEntity['errorHttpStatus'];
-  loginFreeFailures?: number;
-  loginIpFreeFailures?: number;
-  loginMaxDelaySeconds?: number;
-  loginFailureResetSeconds?: number;
-}
+/** A new app's name, and any of its settings (the others take their defaults). */
+export type NewAppSettings = Pick<AppEntity, 'name'> &
+  Partial<Omit<AppEntity, 'id' | 'name' | 'status' | 'publicKey' | 'privateKeySealed' | 'createdAt'>>;
 
 @Injectable()
-export class AppsService {
+export class TenantsService {
   private readonly cache = new AppCache(APP_CACHE_TTL_MS, APP_CACHE_CAPACITY);
 
   constructor(

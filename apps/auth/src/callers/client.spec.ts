@@ -2,7 +2,7 @@
  * What one client is, for the login throttle and the hashing queue: an IPv4 address, or an IPv6
  * address's /64 (one subscriber's block), never the many addresses inside it.
  */
-import { clientNetwork } from './client-ip';
+import { clientNetwork } from './client';
 
 describe('clientNetwork', () => {
   it('keeps an IPv4 address, and anything that is not an IP, as it is', () => {
