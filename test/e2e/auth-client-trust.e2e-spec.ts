@@ -29,6 +29,7 @@ import {
   type VerifiedPrincipal,
 } from '../../libs/auth-client/src';
 import { TestService, TEST_MASTER_KEY, decodeJwt, type TestApp } from '../support/test-service';
+import { eventually } from '../support/eventually';
 import { craftJwt } from '../support/crafted-jwt';
 import { freePort, startServiceProcess, type RunningService } from '../support/processes';
 import { SessionRevoker } from '../../apps/auth/src/sessions/session-revoker';
@@ -36,21 +37,6 @@ import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-key
 import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
 
 const PASSWORD = 'correct horse battery';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Calls `attempt` every 50 ms until it stops throwing, or throws its last error after `withinMs`; answers how long it took. */
-async function eventually(withinMs: number, attempt: () => void | Promise<void>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await attempt();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > withinMs) throw error;
-      await sleep(50);
-    }
-  }
-}
 
 /** The verifier's verdict: the principal, or the refusal's class and message. */
 function verdict(run: () => VerifiedPrincipal): { principal: VerifiedPrincipal } | { refused: string; message: string } {

@@ -12,9 +12,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { runCli, startServiceProcess, type RunningService } from '../support/processes';
 import { ThrowawayPostgres } from '../support/throwaway-postgres';
+import { createTestDatabase } from '../support/test-database';
 import { PlatformSdkClient } from '../support/platform-sdk-client';
 import { TEST_MASTER_KEY } from '../support/test-service';
 
@@ -28,17 +28,6 @@ const asInContainer = (databaseUrl: string, dataDir: string, env: Record<string,
   ERROR_HTTP_STATUS: '200',
   ...env,
 });
-
-/** A second, empty database on the same server. */
-async function anotherDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 describe('the local stack without MASTER_KEY', () => {
   const volumes: string[] = [];
@@ -106,8 +95,9 @@ describe('the local stack without MASTER_KEY', () => {
 
   it('uses MASTER_KEY when it is set, and makes no key file', async () => {
     const ownVolume = newVolume();
-    const ownDatabase = await anotherDatabase(postgres.url, 'own_key');
-    running = await startServiceProcess(asInContainer(ownDatabase, ownVolume, { MASTER_KEY: TEST_MASTER_KEY }));
+    // A second database on that server: the first one's keys are sealed with the generated key.
+    const ownDatabase = await createTestDatabase(postgres.url);
+    running = await startServiceProcess(asInContainer(ownDatabase.url, ownVolume, { MASTER_KEY: TEST_MASTER_KEY }));
     expect(running.output()).not.toContain('MASTER_KEY is not set');
     expect(existsSync(join(ownVolume, 'master.key'))).toBe(false);
   });

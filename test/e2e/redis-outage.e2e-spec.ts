@@ -9,20 +9,11 @@
 import { TestService, expectError, type TestApp } from '../support/test-service';
 import { RedisServer } from '../support/redis-server';
 import { StallingProxy } from '../support/stalling-proxy';
+import { eventually } from '../support/eventually';
 
 const PASSWORD = 'correct horse battery';
 const FREE = 3;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds (at most 10 s: Redis is probed every second). */
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; tries < 100; tries++) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`never: ${what}`);
-}
 
 function throttleStoreOf(metrics: string): string | undefined {
   return /^auth_throttle_store\{store="(redis|postgres)"\} 1$/m.exec(metrics)?.[1];
@@ -93,7 +84,8 @@ describe('Redis killed under a running service, then started again', () => {
     expect(warnings).toHaveLength(1);
 
     await redis.restart();
-    await eventually('the service uses Redis again', async () => (await store()) === 'redis');
+    // Redis is probed every second.
+    await eventually(10_000, async () => expect(await store()).toBe('redis'));
     expect((await ready()).body.data.redis).toBe('up');
     expectError(await login('after_return', 'a guess'), 401, 10101);
     expect((await keysInRedis()).length).toBeGreaterThan(0);
@@ -137,7 +129,7 @@ describe('the network to Redis stalling', () => {
     expect((await service.call('GET', '/health/ready')).body.data).toEqual({ status: 'up', database: 'up', redis: 'down' });
 
     proxy.resume();
-    await eventually('the service uses Redis again', async () => throttleStoreOf((await service.call('GET', '/metrics')).text) === 'redis');
+    await eventually(10_000, async () => expect(throttleStoreOf((await service.call('GET', '/metrics')).text)).toBe('redis'));
     expect((await timedLogin(PASSWORD)).code).toBe(200);
   }, 60_000);
 });

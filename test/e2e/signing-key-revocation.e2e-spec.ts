@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenRejected, TokenVerifier, type VerifiedPrincipal } from '../../libs/auth-client/src';
 import { TestService, TEST_MASTER_KEY, decodeJwt, expectError, type TestApp } from '../support/test-service';
+import { eventually } from '../support/eventually';
 import { createTestDatabase } from '../support/test-database';
 import { openEmbeddedPostgres } from '../../libs/persistence/src';
 import { craftJwt } from '../support/crafted-jwt';
@@ -25,21 +26,6 @@ import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-token
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Calls `attempt` every 50 ms until it stops throwing, or throws its last error after `withinMs`; answers how long it took. */
-async function eventually(withinMs: number, attempt: () => void | Promise<void>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await attempt();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > withinMs) throw error;
-      await sleep(50);
-    }
-  }
-}
 
 function verdict(run: () => VerifiedPrincipal): string {
   try {

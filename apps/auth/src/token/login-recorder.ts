@@ -65,6 +65,12 @@ const ACCOUNT = `account AS (
 const REPLY = (device: string) => `
   SELECT account.status, account.security_stamp, account.password_hash, session_row.jti IS NOT NULL AS issued, ${device}
     FROM (SELECT 1) AS one LEFT JOIN account ON true LEFT JOIN session_row ON true`;
+/** After a `device_row` CTE: the session bound to it, and the reply naming it. */
+const SESSION_ON_DEVICE_AND_REPLY = `, session_row AS (
+    INSERT INTO session (jti, app_id, user_id, device_id, issued_at, expires_at)
+    SELECT $1, $2, $3, device_row.id, $4, $5 FROM device_row
+    RETURNING jti
+  )${REPLY('device_row.id AS device_id, device_row.device_sn, device_row.push_token')} LEFT JOIN device_row ON true`;
 
 const INSERT_SESSION = preparedStatement<RecordedRow>(
   'login-insert-session',
@@ -82,11 +88,7 @@ const UPDATE_DEVICE_AND_INSERT_SESSION = preparedStatement<RecordedRow>(
     UPDATE device SET platform = $9, user_agent = $10, last_login_at = $4
      WHERE id = $7 AND user_id = $3 AND push_token = $8 AND (SELECT still_valid FROM account)
     RETURNING id, device_sn, push_token
-  ), session_row AS (
-    INSERT INTO session (jti, app_id, user_id, device_id, issued_at, expires_at)
-    SELECT $1, $2, $3, device_row.id, $4, $5 FROM device_row
-    RETURNING jti
-  )${REPLY('device_row.id AS device_id, device_row.device_sn, device_row.push_token')} LEFT JOIN device_row ON true`,
+  )${SESSION_ON_DEVICE_AND_REPLY}`,
 );
 
 // A device the check did not find: $7 its guid, $8 platform, $9 User-Agent, $10 a new push token.
@@ -100,11 +102,7 @@ const UPSERT_DEVICE_AND_INSERT_SESSION = preparedStatement<RecordedRow>(
     ON CONFLICT ON CONSTRAINT device_guid_unique DO UPDATE
       SET platform = EXCLUDED.platform, user_agent = EXCLUDED.user_agent, last_login_at = EXCLUDED.last_login_at
     RETURNING id, device_sn, push_token
-  ), session_row AS (
-    INSERT INTO session (jti, app_id, user_id, device_id, issued_at, expires_at)
-    SELECT $1, $2, $3, device_row.id, $4, $5 FROM device_row
-    RETURNING jti
-  )${REPLY('device_row.id AS device_id, device_row.device_sn, device_row.push_token')} LEFT JOIN device_row ON true`,
+  )${SESSION_ON_DEVICE_AND_REPLY}`,
 );
 
 @Injectable()
