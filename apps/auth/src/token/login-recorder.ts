@@ -46,7 +46,6 @@ export interface RecordedDevice {
 
 interface RecordedRow {
   status: number | null;
-  security_stamp: number | null;
   password_hash: string | null;
   issued: boolean;
   device_id: string | null;
@@ -59,11 +58,11 @@ const MAX_ATTEMPTS = 5;
 
 // Shared by every statement: $1 jti, $2 app, $3 user, $4 issued at, $5 expires at, $6 security stamp.
 const ACCOUNT = `account AS (
-    SELECT status, security_stamp, password_hash, (status = ${UserStatus.Normal} AND security_stamp = $6) AS still_valid
+    SELECT status, password_hash, (status = ${UserStatus.Normal} AND security_stamp = $6) AS still_valid
       FROM app_user WHERE app_id = $2 AND id = $3 FOR SHARE
   )`;
 const REPLY = (device: string) => `
-  SELECT account.status, account.security_stamp, account.password_hash, session_row.jti IS NOT NULL AS issued, ${device}
+  SELECT account.status, account.password_hash, session_row.jti IS NOT NULL AS issued, ${device}
     FROM (SELECT 1) AS one LEFT JOIN account ON true LEFT JOIN session_row ON true`;
 /** After a `device_row` CTE: the session bound to it, and the reply naming it. */
 const SESSION_ON_DEVICE_AND_REPLY = `, session_row AS (
