@@ -5,8 +5,9 @@
  * window, so that a busy machine slows them alike and their ratios hold:
  *
  * - `crypto.verify('sha256', data, publicKey, signature)` alone, on the tokens' signed parts and
- *   signatures decoded beforehand, with the key built from the service's JWKS: the floor, what
- *   Node's RSA costs with no JWT work around it;
+ *   signatures decoded beforehand, with the key built from the service's JWKS: what Node's RSA
+ *   check costs with no JWT work around it (libs/jwt checks the same signature its own way, a
+ *   little cheaper: rsa-sha256-signature.ts);
  * - `verifySync` on new tokens: a verifier whose cache holds half the tokens the loop cycles
  *   through, so every call misses it, verifies the token and evicts the oldest entry (the cost of
  *   a token seen for the first time, the cache's own included);

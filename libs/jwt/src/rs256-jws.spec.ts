@@ -110,6 +110,16 @@ describe('Rs256Jws', () => {
     }
   });
 
+  it('never verifies with a key the lookup answers that is not an RSA key of 2048 bits or more', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    keys.set('ec', ec.publicKey);
+    keys.set('small', small.publicKey);
+    // Each signed by its own key (an ECDSA signature for the EC one), as crypto.verify would have taken them.
+    expect(jws.verify(craft({ ...HEADER, kid: 'ec' }, CLAIMS, ec.privateKey))).toBe('bad-signature');
+    expect(jws.verify(craft({ ...HEADER, kid: 'small' }, CLAIMS, small.privateKey))).toBe('bad-signature');
+  });
+
   it('caches only headers of tokens that verified, at most 64, the oldest leaving first', () => {
     // Made-up headers naming a real kid, badly signed: none is kept.
     for (let i = 0; i < 100; i++) expect(jws.verify(craft({ ...HEADER, n: i }, CLAIMS, stranger.privateKey))).toBe('bad-signature');

@@ -13,22 +13,26 @@
  *   trailing bits);
  * - the header must be a JSON object naming alg RS256 and a non-empty kid; an alg is never taken
  *   from the token, so an HS256 or unsigned token is refused before any key is used;
+ * - the key must be an RSA key of 2048 bits or more (RFC 7518 §3.3), whatever the lookup answers;
  * - the signature is checked before the claims are decoded: what it does not cover is never read.
  *
- * Per call: the token is copied once into a reused buffer as its bytes (a token of ours is ASCII;
- * one that is not cannot verify), and everything after the header works on those: the signature
- * and then the claims are decoded from them into a second reused buffer, and the signing input is
- * a view of their start, handed to the one-shot `crypto.verify`. Reading bytes costs half of what
- * reading the string's characters does, and a third of Node's own base64url decoder or a regular
- * expression over them (measured on a 2048-bit token). A header is decoded only the first time it
- * is seen, and remembered (its text → its kid) once a token carrying it has verified, so only
- * headers the signing keys really produce are cached, up to MAX_HEADER_CACHE (the oldest goes
- * first); the header of the previous token is recognised by comparing characters, without
- * slicing the token. The key is looked up by kid on every call, so a key the caller drops stops
- * verifying at once. Left per call: the claims object and string, and a few views (bench/ prints
- * this against `crypto.verify` alone).
+ * Per call: the token is copied once into a reused buffer as its bytes (written as UTF-8, which
+ * also tells whether it is ASCII: a token of ours is; one that is not cannot verify), and
+ * everything after the header works on those: the signature and then the claims are decoded from
+ * them into a second reused buffer, and the signing input is a view of their start, handed to
+ * rsa-sha256-signature.ts (RFC 8017's own check, a microsecond cheaper than `crypto.verify`).
+ * Reading bytes costs half of what reading the string's characters does, and a third of Node's own
+ * base64url decoder or a regular expression over them (measured on a 2048-bit token). A header is
+ * decoded only the first time it is seen, and remembered (its text → its kid) once a token
+ * carrying it has verified, so only headers the signing keys really produce are cached, up to
+ * MAX_HEADER_CACHE (the oldest goes first); the header of the previous token is recognised by
+ * comparing characters, without slicing the token. The key is looked up by kid on every call, so
+ * a key the caller drops stops verifying at once. Left per call: the claims object and string, the
+ * recovered signature block, and a few views (bench/ prints this against `crypto.verify` alone).
+ * What it costs beyond the RSA operation is mostly the claims' JSON.parse.
  */
-import { verify as verifySignature, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { verifyRsaSha256 } from './rsa-sha256-signature';
 
 /**
  * Why `verify` refused a token:
@@ -67,6 +71,9 @@ export class Rs256Jws {
   private input = Buffer.allocUnsafeSlow(1024);
   /** Where a new header, the signature, then the claims are decoded. */
   private scratch = Buffer.allocUnsafeSlow(1024);
+  /** The signing input and the signature handed to the RSA check, as views kept while their lengths repeat. */
+  private readonly inputView = new PrefixView();
+  private readonly signatureView = new PrefixView();
 
   constructor(private readonly keyOf: Rs256KeyLookup) {}
 
@@ -110,16 +117,17 @@ export class Rs256Jws {
       return 'unknown-key';
     }
 
-    // A character outside ASCII: in the signature the token is malformed; in the claims it cannot verify.
-    if (Buffer.byteLength(token, 'utf8') !== token.length) {
+    // Written as UTF-8 into room for four bytes more (a character's most): a character outside
+    // ASCII shows as more bytes than characters (one call, where measuring first then copying took
+    // two). In the signature such a character makes the token malformed; in the claims it cannot verify.
+    const bytes = this.room(this.input, 'input', token.length + 4);
+    if (bytes.write(token, 0, 'utf8') !== token.length) {
       return decodeText(token, secondDot + 1, token.length, this.room(this.scratch, 'scratch', token.length - secondDot)) < 0 ? 'malformed' : 'bad-signature';
     }
-    const bytes = this.room(this.input, 'input', token.length);
-    bytes.write(token, 0, 'latin1');
     const out = this.room(this.scratch, 'scratch', token.length - secondDot);
     const signatureLength = decodeBytes(bytes, secondDot + 1, token.length, out);
     if (signatureLength < 0) return 'malformed';
-    if (!verifySignature('sha256', bytes.subarray(0, secondDot), key, out.subarray(0, signatureLength))) return 'bad-signature';
+    if (!verifyRsaSha256(this.inputView.of(bytes, secondDot), key, this.signatureView.of(out, signatureLength))) return 'bad-signature';
     if (part !== undefined) this.remember(part, kid);
 
     const claimsOut = this.room(out, 'scratch', secondDot - firstDot);
@@ -146,6 +154,23 @@ export class Rs256Jws {
     const bigger = Buffer.allocUnsafeSlow(characters);
     if (characters <= MAX_SCRATCH_BYTES) this[name] = bigger;
     return bigger;
+  }
+}
+
+/**
+ * `buffer[0, length)` as a Buffer of its own, the last one made kept: a signature is as long as
+ * the key, and tokens in a row have signing inputs of a length or two, so most calls make none.
+ */
+class PrefixView {
+  private buffer: Buffer | undefined;
+  private view: Buffer | undefined;
+
+  of(buffer: Buffer, length: number): Buffer {
+    if (this.buffer !== buffer || this.view!.length !== length) {
+      this.buffer = buffer;
+      this.view = buffer.subarray(0, length);
+    }
+    return this.view!;
   }
 }
 
