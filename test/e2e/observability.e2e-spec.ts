@@ -5,7 +5,6 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServiceConfig } from '../../libs/config/src';
@@ -13,49 +12,10 @@ import { createHttpApp } from '../../apps/auth/src/http/http-app';
 import { createAppLog } from '../../apps/auth/src/logging/app-logger';
 import { TestService, TEST_MASTER_KEY, expectError, type TestApp } from '../support/test-service';
 import { startServiceProcess, type RunningService } from '../support/processes';
+import { DatabaseLink } from '../support/database-link';
 import { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
-
-/** A TCP relay to the test database that a test can cut (a database gone) and restore. */
-class DatabaseLink {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private port = 0;
-
-  constructor(private readonly target: { host: string; port: number } | { path: string }) {}
-
-  /** Listens (on the same port as before, after a cut) and returns the port. */
-  async open(): Promise<number> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    this.port = (server.address() as { port: number }).port;
-    return this.port;
-  }
-
-  /** Refuses new connections and drops the open ones. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 /** The samples of a Prometheus text exposition, by `name{labels}` as printed. */
 function samplesOf(text: string): Map<string, number> {
@@ -103,21 +63,13 @@ describe('health probes', () => {
 });
 
 describe('readiness while the database is unreachable', () => {
-  const link = new DatabaseLink((() => {
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    // The embedded database listens on a unix socket, named by the URL's `host` parameter as pg reads it.
-    const socketDir = url.searchParams.get('host');
-    return socketDir ? { path: join(socketDir, `.s.PGSQL.${url.port || 5432}`) } : { host: url.hostname, port: Number(url.port || 5432) };
-  })());
+  const link = new DatabaseLink();
   const lines: Array<Record<string, any>> = [];
   let app: INestApplication;
   let baseUrl: string;
 
   beforeAll(async () => {
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.searchParams.delete('host');
-    url.hostname = '127.0.0.1';
-    url.port = String(await link.open());
+    await link.open();
     const config = loadServiceConfig({
       DATA_DIR: mkdtempSync(join(tmpdir(), 'im-auth-test-data-')),
       MASTER_KEY: TEST_MASTER_KEY,
@@ -128,7 +80,7 @@ describe('readiness while the database is unreachable', () => {
     });
     // The app's log lines, read here instead of stdout.
     const log = createAppLog(config, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    app = await createHttpApp(config, url.toString(), log);
+    app = await createHttpApp(config, link.url(), log);
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   });

@@ -15,6 +15,8 @@ import { IsNull } from 'typeorm';
 import { Client } from 'pg';
 import { TestService, TEST_MASTER_KEY, decodeJwt, expectError, type TestApp } from '../support/test-service';
 import { runCli } from '../support/processes';
+import { DatabaseLink } from '../support/database-link';
+import { eventually } from '../support/eventually';
 import { b64, craftJwt, respelledSignature } from '../support/crafted-jwt';
 import { SigningKeysService } from '../../apps/auth/src/signing-keys/signing-keys.service';
 import { SigningKeyEntity } from '../../apps/auth/src/signing-keys/signing-key.entity';
@@ -22,6 +24,9 @@ import { RevocationLog } from '../../apps/auth/src/token/revocation-log';
 import { AccessTokenVerifier } from '../../apps/auth/src/token/access-token-verifier';
 import { SessionRevoker } from '../../apps/auth/src/sessions/session-revoker';
 import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
+import { Introspection } from '../../apps/auth/src/token/introspection';
+import { DEFAULT_BATCH_BOUND, isDatabaseUnavailable } from '../../libs/persistence/src';
+import type { ApiError } from '../../libs/contract/src';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
@@ -352,6 +357,104 @@ describe('verifying tokens elsewhere', () => {
     });
   });
 
+  describe('POST /token/introspect, concurrent calls', () => {
+    /** One call and the reply it must get: the envelope, with the status it is mirrored as. */
+    interface Call {
+      label: string;
+      credential: string;
+      appId: string;
+      token: string;
+      status: number;
+      body: { code: number; message: string | null; data: unknown };
+    }
+    const activeReply = (token: string) => {
+      const { claims } = decodeJwt(token);
+      const { sub, app_id, exp, iat, jti, iss } = claims;
+      return { code: 200, message: null, data: { active: true, sub, user_id: Number(sub), app_id, exp, iat, jti, token_type: 'access_token', iss } };
+    };
+    const INACTIVE = { code: 200, message: null, data: { active: false } };
+    const refusedReply = (message: string) => ({ code: 10008, message, data: null });
+
+    /** Every kind of caller and of introspected token, each call's answer different from its neighbours'. */
+    const mixOfCalls = async (): Promise<Call[]> => {
+      const other = await service.createApp();
+      const otherUser = await service.createUser(other.app, { username: `concurrent_${Date.now()}` });
+      const othersToken = (await service.post('/token/user', { appId: other.app.id, body: { name: otherUser.username, password: PASSWORD } })).body.data.token;
+      const [live, alsoLive, revoked] = [await login(), await login(), await login()];
+      expect((await service.post('/token/revoke', { appId: tenant.app.id, token: revoked })).body.data).toBe(true);
+      const admins = service.nest.get(AdminTokensService);
+      const revokedAdmin = await admins.create(tenant.app.id, 'revoked at once');
+      await admins.revoke(revokedAdmin.id);
+      const { header, claims } = decodeJwt(live);
+      const { privateKey: strangerKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      // Under a kid we know, so that checking it needs no reload of the keys (a database round trip of its own).
+      const forged = sign(claims, strangerKey, { algorithm: 'RS256', keyid: header.kid as string });
+      const ours = { credential: tenant.adminToken, appId: tenant.app.id, status: 200 };
+      const unknownCaller = { credential: revokedAdmin.token, appId: tenant.app.id, status: 401, body: refusedReply('access-token is unknown or revoked') };
+      return [
+        { ...ours, label: 'a live token', token: live, body: activeReply(live) },
+        { ...ours, label: 'a live token, asked by a verifier token', credential: verifierToken, token: alsoLive, body: activeReply(alsoLive) },
+        { ...ours, label: 'a revoked token', token: revoked, body: INACTIVE },
+        { ...ours, label: "another app's token", token: othersToken, body: INACTIVE },
+        { ...ours, label: "another app's token, asked by that app", credential: other.adminToken, appId: other.app.id, token: othersToken, body: activeReply(othersToken) },
+        { ...ours, label: 'a token that does not verify', token: 'not a token', body: INACTIVE },
+        { ...ours, label: 'a token signed by another key', token: forged, body: INACTIVE },
+        { ...unknownCaller, label: 'a live token, asked by a revoked admin token', token: live },
+        { ...unknownCaller, label: 'a token that does not verify, asked by a revoked admin token', token: 'not a token' },
+        { ...ours, label: "a live token, asked by another app's admin token", credential: other.adminToken, token: live, status: 401, body: refusedReply('access-token belongs to another app') },
+      ];
+    };
+    const expected = (calls: Call[]) => calls.map(({ label, status, body }) => ({ label, status, body }));
+    /** The texts of the statements sent while `during` runs, but for the background refresh of the signing keys. */
+    const statementsDuring = async <T>(during: () => Promise<T>): Promise<{ result: T; texts: string[] }> => {
+      const statements = jest.spyOn(Client.prototype, 'query');
+      try {
+        const result = await during();
+        const texts = statements.mock.calls.map(([query]) => (typeof query === 'string' ? query : (query as { text: string }).text));
+        return { result, texts: texts.filter((text) => !text.includes('signing_key')) };
+      } finally {
+        statements.mockRestore();
+      }
+    };
+    const INTROSPECTION_STATEMENT = /admin_token[\s\S]*session/;
+
+    it('answers every one of many concurrent calls with its own answer, in at most one statement each', async () => {
+      const mix = await mixOfCalls();
+      const mixed = Array.from({ length: 5 }, () => mix).flat();
+      const send = async () => {
+        const replies = await Promise.all(mixed.map((call) => service.post('/token/introspect', { appId: call.appId, token: call.credential, body: { token: call.token } })));
+        return replies.map((reply, index) => ({ label: mixed[index].label, status: reply.status, body: reply.body }));
+      };
+      // Twice: the second time on the connections the first opened, so that the requests arrive together.
+      expect(await send()).toEqual(expected(mixed));
+      const { result: answered, texts } = await statementsDuring(send);
+      expect(answered).toEqual(expected(mixed));
+      const introspections = texts.filter((text) => INTROSPECTION_STATEMENT.test(text));
+      expect(introspections.length).toBeGreaterThanOrEqual(1);
+      expect(introspections.length).toBeLessThanOrEqual(mixed.length);
+    });
+
+    it('answers the calls that reach the database in one turn with one statement, a row each, and splits them at the bound', async () => {
+      const mix = await mixOfCalls();
+      const introspection = service.nest.get(Introspection);
+      // The reply, or the refusal, in the envelope the route would answer with.
+      const outcomeOf = (call: Call) =>
+        introspection.introspect(call.credential, call.appId, call.token).then(
+          (data) => ({ label: call.label, status: 200, body: { code: 200, message: null, data } }),
+          (error: ApiError) => ({ label: call.label, status: error.definition.status, body: { code: error.definition.code, message: error.message, data: null } }),
+        );
+
+      const oneTurn = await statementsDuring(() => Promise.all(mix.map(outcomeOf)));
+      expect(oneTurn.result).toEqual(expected(mix));
+      expect(oneTurn.texts).toEqual([expect.stringMatching(INTROSPECTION_STATEMENT)]);
+
+      const many = Array.from({ length: DEFAULT_BATCH_BOUND + mix.length }, (_, index) => mix[index % mix.length]);
+      const overTheBound = await statementsDuring(() => Promise.all(many.map(outcomeOf)));
+      expect(overTheBound.result).toEqual(expected(many));
+      expect(overTheBound.texts).toEqual([expect.stringMatching(INTROSPECTION_STATEMENT), expect.stringMatching(INTROSPECTION_STATEMENT)]);
+    });
+  });
+
   describe('AccessTokenVerifier.check', () => {
     /** What the verifier answered before Rs256Jws: jsonwebtoken's decode and verify (the session check left out). */
     const jsonwebtokenVerdict = async (token: string, appId: string): Promise<string> => {
@@ -664,5 +767,46 @@ describe('verifying tokens elsewhere', () => {
       expect((await revocations()).body.code).toBe(200);
       for (const bad of ['-1', 'abc', '1.5']) expectError(await revocations(bad), 400, 10002, /since/);
     });
+  });
+});
+
+describe('POST /token/introspect while the database is unreachable', () => {
+  // An instance of its own, on a link to the database it can cut. Not alongside the instances above:
+  // those are closed by now, so the process-wide Passport strategies are this one's (test-service.ts).
+  const link = new DatabaseLink();
+  let service: TestService;
+  let tenant: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    await link.open();
+    service = await TestService.start({}, { databaseUrl: link.url() });
+    tenant = await service.createApp();
+    const user = await service.createUser(tenant.app, { username: 'introspected_offline' });
+    token = (await service.post('/token/user', { appId: tenant.app.id, body: { name: user.username, password: PASSWORD } })).body.data.token;
+  });
+  afterAll(async () => {
+    await service.close();
+    await link.cut();
+  });
+
+  const introspect = () => service.post('/token/introspect', { appId: tenant.app.id, token: tenant.adminToken, body: { token } });
+
+  it('fails every call of a batch with the same error, answered 503 (code 20000), and answers again once the database is back', async () => {
+    expect((await introspect()).body.data.active).toBe(true); // the app is cached by now
+    await link.cut();
+    try {
+      const replies = await Promise.all(Array.from({ length: 8 }, introspect));
+      for (const reply of replies) expect({ status: reply.status, body: reply.body }).toEqual({ status: 503, body: { code: 20000, message: expect.any(String), data: null } });
+
+      const introspection = service.nest.get(Introspection);
+      const calls = Array.from({ length: 4 }, () => introspection.introspect(tenant.adminToken, tenant.app.id, token).then(() => 'answered', (error: unknown) => error));
+      const [first, ...rest] = await Promise.all(calls);
+      expect(isDatabaseUnavailable(first)).toBe(true);
+      for (const error of rest) expect(error).toBe(first);
+    } finally {
+      await link.open();
+    }
+    await eventually(5000, async () => expect((await introspect()).body).toEqual({ code: 200, message: null, data: expect.objectContaining({ active: true }) }));
   });
 });

@@ -4,3 +4,4 @@ export * from './private-directory';
 export * from './postgres-errors';
 export * from './int64-column';
 export * from './prepared-statements';
+export * from './batched-lookup';
