@@ -250,6 +250,8 @@ describe('verifying tokens elsewhere', () => {
       });
       const { privateKey: strangerKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const forged = sign(claims, strangerKey, { algorithm: 'RS256', keyid: header.kid as string });
+      // Signed by our own key, so that only its jti (not a UUID, which the session table holds) is wrong.
+      const oddJti = craftJwt({ ...header, kid: active.kid }, { ...claims, jti: 'not-a-uuid' }, active.privateKey);
       const unknownKid = sign(claims, strangerKey, { algorithm: 'RS256', keyid: 'no-such-key' });
       const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', kid: header.kid })).toString('base64url')}.${token.split('.')[1]}.`;
 
@@ -267,6 +269,7 @@ describe('verifying tokens elsewhere', () => {
         ['an expired token', expired],
         ['a token signed by another key under a known kid', forged],
         ['a token signed by an unknown key', unknownKid],
+        ['a token of ours whose jti is not a UUID', oddJti],
         ['an unsigned token', unsigned],
         ["another app's token", otherLogin.body.data.token],
         ["another app's store token", storeToken],
@@ -389,6 +392,9 @@ describe('verifying tokens elsewhere', () => {
       const { privateKey: strangerKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       // Under a kid we know, so that checking it needs no reload of the keys (a database round trip of its own).
       const forged = sign(claims, strangerKey, { algorithm: 'RS256', keyid: header.kid as string });
+      // Signed by our own key, so that only its jti (not a UUID, which the session table holds) is wrong.
+      const active = service.nest.get(SigningKeysService).activeKey();
+      const oddJti = craftJwt({ ...header, kid: active.kid }, { ...claims, jti: 'not-a-uuid' }, active.privateKey);
       const ours = { credential: tenant.adminToken, appId: tenant.app.id, status: 200 };
       const unknownCaller = { credential: revokedAdmin.token, appId: tenant.app.id, status: 401, body: refusedReply('access-token is unknown or revoked') };
       return [
@@ -399,6 +405,7 @@ describe('verifying tokens elsewhere', () => {
         { ...ours, label: "another app's token, asked by that app", credential: other.adminToken, appId: other.app.id, token: othersToken, body: activeReply(othersToken) },
         { ...ours, label: 'a token that does not verify', token: 'not a token', body: INACTIVE },
         { ...ours, label: 'a token signed by another key', token: forged, body: INACTIVE },
+        { ...ours, label: 'a token of ours whose jti is not a UUID', token: oddJti, body: INACTIVE },
         { ...unknownCaller, label: 'a live token, asked by a revoked admin token', token: live },
         { ...unknownCaller, label: 'a token that does not verify, asked by a revoked admin token', token: 'not a token' },
         { ...ours, label: "a live token, asked by another app's admin token", credential: other.adminToken, token: live, status: 401, body: refusedReply('access-token belongs to another app') },

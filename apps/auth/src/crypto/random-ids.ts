@@ -32,3 +32,10 @@ export function newOpaqueToken(prefix: string, bytes = 32): string {
 export function newJti(): string {
   return randomUUID();
 }
+
+const JTI_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether a jti has the shape newJti gives (a UUID in lower case), the only one the session table can hold. */
+export function isJtiShaped(jti: unknown): jti is string {
+  return typeof jti === 'string' && JTI_SHAPE.test(jti);
+}
