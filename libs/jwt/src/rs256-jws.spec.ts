@@ -65,6 +65,11 @@ describe('Rs256Jws', () => {
       ['a + in the signature', `${headerPart}.${payloadPart}.${signaturePart.slice(0, 9)}+${signaturePart.slice(10)}`, 'malformed'],
       ['a / in the signature', `${headerPart}.${payloadPart}.${signaturePart.slice(0, 9)}/${signaturePart.slice(10)}`, 'malformed'],
       ['a character outside ASCII in the signature', `${valid.slice(0, -1)}\u0143`, 'malformed'],
+      // Node's decoder skips what it does not know and stops at "=": a character in place of one of the signature's.
+      ...['=', ' ', '\n', '!', '.'].flatMap((odd): Array<[string, string, Rs256Fault]> => [
+        [`${JSON.stringify(odd)} for a character of the signature`, `${headerPart}.${payloadPart}.${signaturePart.slice(0, 9)}${odd}${signaturePart.slice(10)}`, 'malformed'],
+        [`${JSON.stringify(odd)} for the signature's last character`, `${valid.slice(0, -1)}${odd}`, 'malformed'],
+      ]),
       ['stray trailing bits in the signature', respelledSignature(valid), 'malformed'],
       ['claims null', craft(HEADER, null), 'malformed'],
       ['claims a number', craft(HEADER, 42), 'malformed'],
