@@ -11,9 +11,11 @@ import { TestService, decodeJwt, type TestApp } from '../support/test-service';
 import { ThrowawayPostgres } from '../support/throwaway-postgres';
 import { runMigrations } from '../../apps/auth/src/database/migrate';
 import { DeviceEntity } from '../../apps/auth/src/devices/device.entity';
+import { SessionRevoker } from '../../apps/auth/src/sessions/session-revoker';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
 
 const PASSWORD = 'correct horse battery';
+const NEW_PASSWORD = 'a brand new horse battery';
 
 describe('the web SDK’s device calls', () => {
   let service: TestService;
@@ -260,6 +262,45 @@ describe('the web SDK’s device calls', () => {
       expect(await boundTokens(user)).toEqual({ 1: null, 2: null });
     });
 
+    it('drops the bindings of the devices a password change signs out, keeping the one of the device it came from', async () => {
+      const { user, phone, tablet } = await signedInEverywhere();
+      const phoneToken = vendorToken(APNS);
+      await bind(phone, 1, phoneToken);
+      await bind(tablet, 2, vendorToken(FCM), 'fcm');
+      expect(await phone.post('/user/change_password', { old_password: PASSWORD, new_password: NEW_PASSWORD })).toEqual({ ok: true, data: true });
+      expect(await boundTokens(user)).toEqual({ 1: phoneToken, 2: null });
+    });
+
+    it('drops every binding when the password changes from a token without a device, or by an admin', async () => {
+      const own = await signedInEverywhere();
+      await bind(own.phone, 1, vendorToken(APNS));
+      await bind(own.tablet, 2, vendorToken(FCM), 'fcm');
+      expect(await own.web.post('/user/change_password', { old_password: PASSWORD, new_password: NEW_PASSWORD })).toEqual({ ok: true, data: true });
+      expect(await boundTokens(own.user)).toEqual({ 1: null, 2: null });
+
+      const { user, phone, tablet } = await signedInEverywhere();
+      await bind(phone, 1, vendorToken(APNS));
+      await bind(tablet, 2, vendorToken(FCM), 'fcm');
+      const reset = await service.call('POST', '/user/change_password_admin', {
+        appId: tenant.app.id,
+        token: tenant.adminToken,
+        headers: { user_id: String(user.id) },
+        body: { password: NEW_PASSWORD },
+      });
+      expect(reset.body).toMatchObject({ code: 200 });
+      expect(await boundTokens(user)).toEqual({ 1: null, 2: null });
+    });
+
+    it("drops the binding of the device whose token revokes itself, and no other device's", async () => {
+      const { user, phone, tablet } = await signedInEverywhere();
+      const phoneToken = vendorToken(APNS);
+      await bind(phone, 1, phoneToken);
+      await bind(tablet, 2, vendorToken(FCM), 'fcm');
+      expect(await tablet.post('/token/revoke', {})).toEqual({ ok: true, data: true });
+      expect(await boundTokens(user)).toEqual({ 1: phoneToken, 2: null });
+      expect(await stillSignedIn(phone)).toBe(true);
+    });
+
     it('takes the bindings with a deleted account', async () => {
       const { user, phone, web } = await signedInEverywhere();
       const token = vendorToken(APNS);
@@ -340,6 +381,35 @@ describe('the web SDK’s device calls', () => {
         await blockedByBlocker();
         await blocker.commitTransaction();
         expect((await ban).body).toMatchObject({ code: 200 });
+        expect(await boundTokens(user)).toEqual({ 1: null, 2: null });
+      });
+
+      // A kick of one device locks it, then revokes its sessions. A sign-out that revoked sessions
+      // first and then waited for the device would hold what the kick waits for, and deadlock.
+      it.each([
+        ['a ban', (user: UserEntity) => service.call('PUT', '/user/disable', { appId: tenant.app.id, token: tenant.adminToken, body: { list: [user.id] } })],
+        [
+          "an admin's password reset",
+          (user: UserEntity) =>
+            service.call('POST', '/user/change_password_admin', {
+              appId: tenant.app.id,
+              token: tenant.adminToken,
+              headers: { user_id: String(user.id) },
+              body: { password: NEW_PASSWORD },
+            }),
+        ],
+      ])('lets %s wait for a kick that holds the device, with no deadlock', async (_label, signOut) => {
+        const { user, phone } = await signedInEverywhere();
+        const phoneId = await deviceId(user, 1);
+        await bind(phone, 1, vendorToken(APNS));
+        // The kick of the phone, in flight: it has locked the device and not yet revoked its sessions.
+        await blocker.query('SELECT id FROM device WHERE id = $1 FOR UPDATE', [phoneId]);
+        const signingOut = signOut(user);
+        await blockedByBlocker();
+        // The kick goes on: it revokes the phone's sessions, which the sign-out must not be holding.
+        await service.nest.get(SessionRevoker).revoke({ appId: tenant.app.id, userId: user.id, deviceId: phoneId }, blocker.manager);
+        await blocker.commitTransaction();
+        expect((await signingOut).body).toMatchObject({ code: 200 });
         expect(await boundTokens(user)).toEqual({ 1: null, 2: null });
       });
 

@@ -61,12 +61,14 @@ export class DeviceRegistry {
   }
 
   /**
-   * Drops the vendor push bindings of every device of these users (a ban, after it revoked their
-   * sessions). It writes every device of theirs, bound or not, so it locks each: a bind that got
-   * a device first is waited for and cleared, one that comes later finds its session revoked.
+   * Drops the vendor push bindings of every device of these users but `keptDeviceId` (a ban, or a
+   * password change, after it revoked their sessions: a signed-out device gets no more pushes; a
+   * user who changes their own password keeps the binding of the device they did it from). It
+   * writes every device concerned, bound or not, so it locks each: a bind that got a device first
+   * is waited for and cleared, one that comes later finds its session revoked.
    */
-  async unbindVendorPushTokensOf(manager: EntityManager, appId: string, userIds: number[]): Promise<void> {
-    await manager.update(DeviceEntity, { appId, userId: In(userIds) }, UNBOUND);
+  async unbindVendorPushTokensOf(manager: EntityManager, appId: string, userIds: number[], keptDeviceId?: number): Promise<void> {
+    await manager.update(DeviceEntity, { appId, userId: In(userIds), ...(keptDeviceId === undefined ? {} : { id: Not(keptDeviceId) }) }, UNBOUND);
   }
 
   /**

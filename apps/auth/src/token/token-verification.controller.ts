@@ -4,7 +4,7 @@ import { ApiError } from '@app/contract';
 import { Introspection } from './introspection';
 import { RevocationLog } from './revocation-log';
 import { IntrospectDto, IntrospectionReply, RevocationPageReply, RevocationsQuery } from './dto/token-verification.dto';
-import { SessionRevoker } from '../sessions/session-revoker';
+import { OwnTokenRevocation } from './own-token-revocation';
 import { ApiEnvelope } from '../http/api-docs';
 import { UserRoute, VerifierRoute } from '../callers/route-access';
 import { Auth, Tenant, VerifierCredential } from '../callers/resolved-request';
@@ -22,7 +22,7 @@ import type { AppEntity } from '../tenants/app.entity';
 export class TokenVerificationController {
   constructor(
     private readonly introspection: Introspection,
-    private readonly revoker: SessionRevoker,
+    private readonly ownTokens: OwnTokenRevocation,
     private readonly revocations: RevocationLog,
   ) {}
 
@@ -46,7 +46,9 @@ export class TokenVerificationController {
   @UserRoute()
   @ApiOperation({
     summary: 'Revoke the access-token of this call (log out)',
-    description: "Only a user's own token, without impersonation headers. Takes no body. Effective at once here; in the revocation log for other services.",
+    description:
+      "Only a user's own token, without impersonation headers. Takes no body. Effective at once here; in the revocation log for other services. " +
+      "The token's device loses its vendor push binding.",
   })
   @ApiEnvelope('boolean')
   async revoke(@Tenant() app: AppEntity, @Auth() principal: Principal, @Body() body: Record<string, unknown>): Promise<boolean> {
@@ -56,7 +58,7 @@ export class TokenVerificationController {
     }
     // RFC 7009 clients name the token in the body; refusing it beats silently revoking another one.
     if (body.token !== undefined) throw new ApiError('BAD_PARAMETER', 'token in the body is not accepted: the access-token header is revoked');
-    await this.revoker.revoke({ appId: app.id, jti: caller.jti });
+    await this.ownTokens.revoke(app.id, caller.userId, caller.jti);
     return true;
   }
 

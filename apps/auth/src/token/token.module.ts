@@ -14,7 +14,9 @@ import { CredentialsVerifier } from './credentials-verifier';
 import { LoginLookup } from './login-lookup';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { Introspection } from './introspection';
+import { OwnTokenRevocation } from './own-token-revocation';
 import { SessionsModule } from '../sessions/sessions.module';
+import { DevicesModule } from '../devices/devices.module';
 import { IdStrategy, LoginNameStrategy, UsernameStrategy } from './strategies/login.strategies';
 import { UsersModule } from '../users/users.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
@@ -33,6 +35,7 @@ import { SchedulerModule } from '../scheduler/scheduler.module';
     CryptoModule,
     ThrottleModule,
     SessionsModule,
+    DevicesModule,
     SchedulerModule,
   ],
   controllers: [TokenController, TokenVerificationController, WellKnownController],
@@ -44,6 +47,7 @@ import { SchedulerModule } from '../scheduler/scheduler.module';
     LoginLookup,
     AccessTokenVerifier,
     Introspection,
+    OwnTokenRevocation,
     RevocationLog,
     IdStrategy,
     LoginNameStrategy,

@@ -56,7 +56,7 @@ export class AccountService {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
-  /** The user changes their own password; every other session of theirs is revoked. */
+  /** The user changes their own password; every other session of theirs is revoked, and the vendor push bindings of the devices signed out dropped. */
   async changePassword(app: AppEntity, principal: Principal, oldPassword: PasswordProof, newPassword: string): Promise<void> {
     const self = asSelf(principal);
     if (!self) {
@@ -71,11 +71,15 @@ export class AccountService {
     await this.dataSource.transaction(async (manager) => {
       await this.lockUser(manager, app.id, self.userId, proven);
       await manager.update(UserEntity, { appId: app.id, id: self.userId }, { passwordHash, securityStamp: NEXT_STAMP });
+      // The devices signed out lose their vendor push bindings, the caller's own keeps its; devices
+      // before sessions, as a kick takes them.
+      const own = await this.sessions.liveSessionDevice(self.jti, manager);
+      await this.devices.unbindVendorPushTokensOf(manager, app.id, [self.userId], own?.deviceId ?? undefined);
       await this.sessions.revoke({ appId: app.id, userId: self.userId, exceptJti: self.jti }, manager);
     });
   }
 
-  /** An admin sets the user's password; every session of the user is revoked. */
+  /** An admin sets the user's password; every session of the user is revoked, and every vendor push binding dropped. */
   async setPasswordAsAdmin(app: AppEntity, principal: Principal, password: string, client: RequestClient): Promise<void> {
     const admin = asAdminForUser(principal);
     if (!admin) {
@@ -86,6 +90,7 @@ export class AccountService {
     await this.dataSource.transaction(async (manager) => {
       await this.lockUser(manager, app.id, admin.userId);
       await manager.update(UserEntity, { appId: app.id, id: admin.userId }, { passwordHash, securityStamp: NEXT_STAMP });
+      await this.devices.unbindVendorPushTokensOf(manager, app.id, [admin.userId]);
       await this.sessions.revoke({ appId: app.id, userId: admin.userId }, manager);
     });
   }

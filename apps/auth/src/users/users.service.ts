@@ -154,8 +154,10 @@ export class UsersService {
       if (status === UserStatus.Banned) {
         // The stamp moves so that logins already past their password check issue nothing.
         await manager.update(UserEntity, { appId, id: In(ids) }, { status, securityStamp: () => 'security_stamp + 1' });
-        await this.sessions.revoke({ appId, userIds: ids }, manager);
+        // The devices before the sessions, as a kick takes them: the other way round, a ban and a
+        // kick of one device could each hold what the other waits for.
         await this.devices.unbindVendorPushTokensOf(manager, appId, ids);
+        await this.sessions.revoke({ appId, userIds: ids }, manager);
       } else {
         await manager.update(UserEntity, { appId, id: In(ids) }, { status });
       }
