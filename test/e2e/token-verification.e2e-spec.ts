@@ -25,6 +25,7 @@ import { AccessTokenVerifier } from '../../apps/auth/src/token/access-token-veri
 import { SessionRevoker } from '../../apps/auth/src/sessions/session-revoker';
 import { AdminTokensService } from '../../apps/auth/src/admin-tokens/admin-tokens.service';
 import { Introspection } from '../../apps/auth/src/token/introspection';
+import { SessionPurge } from '../../apps/auth/src/token/session-purge';
 import { DEFAULT_BATCH_BOUND, isDatabaseUnavailable } from '../../libs/persistence/src';
 import type { ApiError } from '../../libs/contract/src';
 import type { UserEntity } from '../../apps/auth/src/users/user.entity';
@@ -773,6 +774,42 @@ describe('verifying tokens elsewhere', () => {
     it('starts from the beginning without since, and refuses a since that is not a non-negative integer', async () => {
       expect((await revocations()).body.code).toBe(200);
       for (const bad of ['-1', 'abc', '1.5']) expectError(await revocations(bad), 400, 10002, /since/);
+    });
+  });
+
+  describe('session purge', () => {
+    /** Sessions of the test user that expired `daysAgo` days ago (a negative number: still to expire). */
+    const insertSessions = async (count: number, daysAgo: number): Promise<string[]> => {
+      const rows: Array<{ jti: string }> = await service.dataSource.query(
+        `INSERT INTO session (jti, app_id, user_id, issued_at, expires_at)
+         SELECT gen_random_uuid(), $1, $2, now() - make_interval(days => $3 + 1), now() - make_interval(days => $3)
+           FROM generate_series(1, $4) RETURNING jti`,
+        [tenant.app.id, user.id, daysAgo, count],
+      );
+      return rows.map((row) => row.jti);
+    };
+    const remaining = async (jtis: string[]): Promise<number> =>
+      (await service.dataSource.query('SELECT count(*)::int AS n FROM session WHERE jti = ANY($1::uuid[])', [jtis]))[0].n;
+
+    it('deletes the sessions expired longer than SESSION_RETENTION_DAYS (30), in batches, and keeps the others', async () => {
+      const old = await insertSessions(5001, 31); // more than one batch of the purge
+      const [recent] = await insertSessions(1, 29);
+      const [live] = await insertSessions(1, -1);
+      expect(await service.nest.get(SessionPurge).purge()).toBeGreaterThanOrEqual(5001);
+      expect(await remaining(old)).toBe(0);
+      expect(await remaining([recent, live])).toBe(2);
+    });
+
+    it('answers an expired token 402 while its session is kept, and 10008 once it is purged', async () => {
+      const [jti] = await insertSessions(1, 31);
+      const { header, claims } = decodeJwt(await login());
+      const active = service.nest.get(SigningKeysService).activeKey();
+      const expiredAt = Math.floor(Date.now() / 1000) - 31 * 86400;
+      const expired = craftJwt({ ...header, kid: active.kid }, { ...claims, jti, iat: expiredAt - 3600, exp: expiredAt }, active.privateKey);
+      const call = () => service.call('GET', '/user/device/list', { appId: tenant.app.id, token: expired });
+      expect((await call()).body).toMatchObject({ code: 402 });
+      await service.nest.get(SessionPurge).purge();
+      expect((await call()).body).toMatchObject({ code: 10008 });
     });
   });
 });

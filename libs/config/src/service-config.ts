@@ -33,6 +33,11 @@ export interface ServiceConfig {
   readonly masterKey: Buffer | undefined;
   readonly tokenIssuer: string;
   readonly storeTokenTtlSeconds: number;
+  /**
+   * How long a session is kept after its token expired, in days: until then the expired token is
+   * answered 402 (log in again), after it 10008, and the row is purged.
+   */
+  readonly sessionRetentionDays: number;
   /** Key that `access_key_secret` is derived under; absent: derived from the master key. */
   readonly fileStoreSecret: Buffer | undefined;
   readonly argon2: Argon2Parameters;
@@ -61,7 +66,13 @@ export interface ServiceConfig {
    */
   readonly redisTimeoutMs: number;
   /** Milliseconds between runs of each background task (apps/auth/src/scheduler; .env.example says what each does). */
-  readonly intervals: { readonly throttlePurgeMs: number; readonly revocationPurgeMs: number; readonly signingKeysRefreshMs: number; readonly redisProbeMs: number };
+  readonly intervals: {
+    readonly throttlePurgeMs: number;
+    readonly revocationPurgeMs: number;
+    readonly sessionPurgeMs: number;
+    readonly signingKeysRefreshMs: number;
+    readonly redisProbeMs: number;
+  };
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Serve Prometheus metrics at GET /metrics (no app_id, no token: restrict it at the proxy). */
   readonly metricsEnabled: boolean;
@@ -107,6 +118,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     masterKey: read.optionalKey('MASTER_KEY'),
     tokenIssuer: read.string('TOKEN_ISSUER', 'im-auth'),
     storeTokenTtlSeconds: read.integer('STORE_TOKEN_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
+    sessionRetentionDays: read.integer('SESSION_RETENTION_DAYS', 30, 1, 3650),
     fileStoreSecret: read.optionalKey('FILE_STORE_SECRET'),
     argon2: {
       memoryCost: read.integer('ARGON2_MEMORY_KIB', 19456, 1024, 4 * 1024 * 1024),
@@ -124,6 +136,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     intervals: {
       throttlePurgeMs: read.integer('THROTTLE_PURGE_INTERVAL_MS', 600_000, 1000, 86_400_000),
       revocationPurgeMs: read.integer('REVOCATION_PURGE_INTERVAL_MS', 600_000, 1000, 86_400_000),
+      sessionPurgeMs: read.integer('SESSION_PURGE_INTERVAL_MS', 600_000, 1000, 86_400_000),
       // At most a minute: a rotation's margins (signing-keys.service.ts) count on every instance hearing of it within one.
       signingKeysRefreshMs: read.integer('SIGNING_KEYS_REFRESH_INTERVAL_MS', 30_000, 1000, 60_000),
       redisProbeMs: read.integer('REDIS_PROBE_INTERVAL_MS', 1000, 100, 60_000),

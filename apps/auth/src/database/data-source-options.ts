@@ -21,12 +21,13 @@ import { LoginReservations1765000000000 } from './migrations/1765000000000-login
 import { RevocationsPerApp1765100000000 } from './migrations/1765100000000-revocations-per-app';
 import { VerifierTokens1765100100000 } from './migrations/1765100100000-verifier-tokens';
 import { SigningKeyRevocation1765100200000 } from './migrations/1765100200000-signing-key-revocation';
+import { SessionExpiryIndex1765400000000 } from './migrations/1765400000000-session-expiry-index';
 
 export const ENTITIES = [AppEntity, UserEntity, DeviceEntity, SessionEntity, SigningKeyEntity, AdminTokenEntity, LoginThrottleEntity,
   GroupEntity, GroupMemberEntity, ImpersonationAuditEntity, RevocationEntity];
 export const MIGRATIONS = [InitialSchema1764115200000, LoginThrottle1764201600000, GroupsAndAudit1764288000000,
   LoginReservations1765000000000, RevocationsPerApp1765100000000, VerifierTokens1765100100000, SigningKeyRevocation1765100200000,
-  DeviceVendorPushToken1765300000000];
+  DeviceVendorPushToken1765300000000, SessionExpiryIndex1765400000000];
 
 export function dataSourceOptions(url: string, options: { poolSize: number; timeoutMs: number }): DataSourceOptions {
   return {

@@ -9,6 +9,7 @@ import { DeviceEntity } from '../devices/device.entity';
 @Entity({ name: 'session' })
 @Index('session_user_idx', ['userId', 'expiresAt'])
 @Index('session_device_idx', ['deviceId'], { where: 'device_id IS NOT NULL' })
+@Index('session_expires_idx', ['expiresAt'])
 export class SessionEntity {
   @PrimaryColumn({ type: 'uuid' })
   jti!: string;

@@ -15,6 +15,7 @@ import { LoginLookup } from './login-lookup';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { Introspection } from './introspection';
 import { OwnTokenRevocation } from './own-token-revocation';
+import { SessionPurge } from './session-purge';
 import { SessionsModule } from '../sessions/sessions.module';
 import { DevicesModule } from '../devices/devices.module';
 import { IdStrategy, LoginNameStrategy, UsernameStrategy } from './strategies/login.strategies';
@@ -48,6 +49,7 @@ import { SchedulerModule } from '../scheduler/scheduler.module';
     AccessTokenVerifier,
     Introspection,
     OwnTokenRevocation,
+    SessionPurge,
     RevocationLog,
     IdStrategy,
     LoginNameStrategy,
