@@ -30,7 +30,9 @@ export class AccountController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Change your own password',
-    description: "The user's own access-token only (no user_id header). Every other session of the user is revoked; the calling one stays.",
+    description:
+      "The user's own access-token only (no user_id header). Every other session of the user is revoked; the calling one stays. " +
+      'The devices signed out lose their vendor push bindings; the calling device keeps its.',
   })
   @ApiEnvelope('boolean')
   @UserRoute(...PASSWORD_ERRORS)
@@ -44,7 +46,7 @@ export class AccountController {
   @HttpCode(200)
   @ApiOperation({
     summary: "Set a user's password (admin)",
-    description: 'An admin access-token with the user_id header. Every session of the user is revoked.',
+    description: "An admin access-token with the user_id header. Every session of the user is revoked, and every device's vendor push binding dropped.",
   })
   @ApiEnvelope('boolean')
   @UserRoute('USER_NOT_FOUND', 'SERVER_BUSY')
