@@ -138,6 +138,23 @@ describe('the web SDK’s device calls', () => {
 
     const bind = (client: PlatformSdkClient, deviceSn: number, token: string, notifier = 'apns-production') =>
       client.post('/user/token/bind', { device_sn: deviceSn, device_token: token, notifier_name: notifier });
+    /** A token of its own bound on the phone (device 1) and on the tablet (device 2); answers the phone's. */
+    const bindPhoneAndTablet = async ({ phone, tablet }: { phone: PlatformSdkClient; tablet: PlatformSdkClient }): Promise<string> => {
+      const phoneToken = vendorToken(APNS);
+      await bind(phone, 1, phoneToken);
+      await bind(tablet, 2, vendorToken(FCM), 'fcm');
+      return phoneToken;
+    };
+    /** An admin bans the user. */
+    const ban = (user: UserEntity) => service.call('PUT', '/user/disable', { appId: tenant.app.id, token: tenant.adminToken, body: { list: [user.id] } });
+    /** An admin sets the user's password. */
+    const resetPassword = (user: UserEntity) =>
+      service.call('POST', '/user/change_password_admin', {
+        appId: tenant.app.id,
+        token: tenant.adminToken,
+        headers: { user_id: String(user.id) },
+        body: { password: NEW_PASSWORD },
+      });
 
     /** What is bound on each of the user's devices, read from the database (the API never shows the token). */
     async function boundTokens(user: UserEntity): Promise<Record<number, string | null>> {
@@ -254,48 +271,37 @@ describe('the web SDK’s device calls', () => {
     });
 
     it("drops the bindings of a banned user's devices", async () => {
-      const { user, phone, tablet } = await signedInEverywhere();
-      await bind(phone, 1, vendorToken(APNS));
-      await bind(tablet, 2, vendorToken(FCM), 'fcm');
-      const ban = await service.call('PUT', '/user/disable', { appId: tenant.app.id, token: tenant.adminToken, body: { list: [user.id] } });
-      expect(ban.body).toMatchObject({ code: 200 });
+      const signedIn = await signedInEverywhere();
+      await bindPhoneAndTablet(signedIn);
+      const { user } = signedIn;
+      expect((await ban(user)).body).toMatchObject({ code: 200 });
       expect(await boundTokens(user)).toEqual({ 1: null, 2: null });
     });
 
     it('drops the bindings of the devices a password change signs out, keeping the one of the device it came from', async () => {
-      const { user, phone, tablet } = await signedInEverywhere();
-      const phoneToken = vendorToken(APNS);
-      await bind(phone, 1, phoneToken);
-      await bind(tablet, 2, vendorToken(FCM), 'fcm');
+      const signedIn = await signedInEverywhere();
+      const { user, phone } = signedIn;
+      const phoneToken = await bindPhoneAndTablet(signedIn);
       expect(await phone.post('/user/change_password', { old_password: PASSWORD, new_password: NEW_PASSWORD })).toEqual({ ok: true, data: true });
       expect(await boundTokens(user)).toEqual({ 1: phoneToken, 2: null });
     });
 
     it('drops every binding when the password changes from a token without a device, or by an admin', async () => {
       const own = await signedInEverywhere();
-      await bind(own.phone, 1, vendorToken(APNS));
-      await bind(own.tablet, 2, vendorToken(FCM), 'fcm');
+      await bindPhoneAndTablet(own);
       expect(await own.web.post('/user/change_password', { old_password: PASSWORD, new_password: NEW_PASSWORD })).toEqual({ ok: true, data: true });
       expect(await boundTokens(own.user)).toEqual({ 1: null, 2: null });
 
-      const { user, phone, tablet } = await signedInEverywhere();
-      await bind(phone, 1, vendorToken(APNS));
-      await bind(tablet, 2, vendorToken(FCM), 'fcm');
-      const reset = await service.call('POST', '/user/change_password_admin', {
-        appId: tenant.app.id,
-        token: tenant.adminToken,
-        headers: { user_id: String(user.id) },
-        body: { password: NEW_PASSWORD },
-      });
-      expect(reset.body).toMatchObject({ code: 200 });
-      expect(await boundTokens(user)).toEqual({ 1: null, 2: null });
+      const reset = await signedInEverywhere();
+      await bindPhoneAndTablet(reset);
+      expect((await resetPassword(reset.user)).body).toMatchObject({ code: 200 });
+      expect(await boundTokens(reset.user)).toEqual({ 1: null, 2: null });
     });
 
     it("drops the binding of the device whose token revokes itself, and no other device's", async () => {
-      const { user, phone, tablet } = await signedInEverywhere();
-      const phoneToken = vendorToken(APNS);
-      await bind(phone, 1, phoneToken);
-      await bind(tablet, 2, vendorToken(FCM), 'fcm');
+      const signedIn = await signedInEverywhere();
+      const { user, phone, tablet } = signedIn;
+      const phoneToken = await bindPhoneAndTablet(signedIn);
       expect(await tablet.post('/token/revoke', {})).toEqual({ ok: true, data: true });
       expect(await boundTokens(user)).toEqual({ 1: phoneToken, 2: null });
       expect(await stillSignedIn(phone)).toBe(true);
@@ -377,27 +383,18 @@ describe('the web SDK’s device calls', () => {
           `UPDATE device SET vendor_push_token = $2, vendor_push_notifier = 'apns', vendor_push_bound_at = now() WHERE id = $1`,
           [await deviceId(user, 1), vendorToken(APNS)],
         );
-        const ban = service.call('PUT', '/user/disable', { appId: tenant.app.id, token: tenant.adminToken, body: { list: [user.id] } });
+        const banning = ban(user);
         await blockedByBlocker();
         await blocker.commitTransaction();
-        expect((await ban).body).toMatchObject({ code: 200 });
+        expect((await banning).body).toMatchObject({ code: 200 });
         expect(await boundTokens(user)).toEqual({ 1: null, 2: null });
       });
 
       // A kick of one device locks it, then revokes its sessions. A sign-out that revoked sessions
       // first and then waited for the device would hold what the kick waits for, and deadlock.
       it.each([
-        ['a ban', (user: UserEntity) => service.call('PUT', '/user/disable', { appId: tenant.app.id, token: tenant.adminToken, body: { list: [user.id] } })],
-        [
-          "an admin's password reset",
-          (user: UserEntity) =>
-            service.call('POST', '/user/change_password_admin', {
-              appId: tenant.app.id,
-              token: tenant.adminToken,
-              headers: { user_id: String(user.id) },
-              body: { password: NEW_PASSWORD },
-            }),
-        ],
+        ['a ban', ban],
+        ["an admin's password reset", resetPassword],
       ])('lets %s wait for a kick that holds the device, with no deadlock', async (_label, signOut) => {
         const { user, phone } = await signedInEverywhere();
         const phoneId = await deviceId(user, 1);

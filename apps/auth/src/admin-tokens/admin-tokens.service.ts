@@ -17,10 +17,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { ApiError } from '@app/contract';
 import { AdminTokenEntity, type AdminTokenScope } from './admin-token.entity';
-import { newOpaqueToken } from '../crypto/random-ids';
+import { isUuid, newOpaqueToken } from '../crypto/random-ids';
 
 export const ADMIN_TOKEN_PREFIX = 'adm';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface IssuedAdminToken {
   id: string;
@@ -73,7 +72,7 @@ export class AdminTokensService {
   async revoke(idOrToken: string): Promise<boolean> {
     let where;
     if (isAdminTokenShape(idOrToken)) where = { tokenHash: adminTokenHash(idOrToken), revokedAt: IsNull() };
-    else if (UUID.test(idOrToken)) where = { id: idOrToken, revokedAt: IsNull() };
+    else if (isUuid(idOrToken)) where = { id: idOrToken, revokedAt: IsNull() };
     else return false;
     const result = await this.tokens.update(where, { revokedAt: new Date() });
     return (result.affected ?? 0) > 0;

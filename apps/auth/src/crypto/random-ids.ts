@@ -33,9 +33,9 @@ export function newJti(): string {
   return randomUUID();
 }
 
-const JTI_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Whether a jti has the shape newJti gives (a UUID in lower case), the only one the session table can hold. */
-export function isJtiShaped(jti: unknown): jti is string {
-  return typeof jti === 'string' && JTI_SHAPE.test(jti);
+/** Whether a value is a UUID as PostgreSQL's uuid type reads one: the shape of every jti (newJti) and admin token id. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID_SHAPE.test(value);
 }

@@ -17,7 +17,7 @@ import { BatchedLookup, PreparedStatements, preparedStatement } from '@app/persi
 import { AccessTokenVerifier } from './access-token-verifier';
 import { IntrospectionReply } from './dto/token-verification.dto';
 import { adminTokenHash, verifierCallerRefusal } from '../admin-tokens/admin-tokens.service';
-import { isJtiShaped } from '../crypto/random-ids';
+import { isUuid } from '../crypto/random-ids';
 
 /** What one introspection asks the database: the hash of the caller's token, and the jti of a token that verified (else null). */
 interface Question {
@@ -61,7 +61,7 @@ export class Introspection {
   async introspect(credential: string, appId: string, token: string): Promise<IntrospectionReply> {
     const checked = await this.verifier.checkSigned(token, appId);
     // A jti of another shape has no session, and as a uuid parameter it would fail the whole batch.
-    const jti = checked.valid && isJtiShaped(checked.claims.jti) ? checked.claims.jti : null;
+    const jti = checked.valid && isUuid(checked.claims.jti) ? checked.claims.jti : null;
     const answer = await this.answers.load({ credentialHash: adminTokenHash(credential), jti });
     const refusal = verifierCallerRefusal(answer.caller_app, appId);
     if (refusal) throw refusal;
